@@ -1,0 +1,74 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Models } from '../src/models';
+import type { AuditEntryDoc } from '../src/models/audit-entry';
+
+/** Everything the outage workflow needs to know about a route, in one serialisable value. */
+export interface RouteContext {
+  route: { id: string; name: string; environment: string; primary: boolean; dependencies: string[]; runbooks: string[] };
+  paths: { id: string; role: 'primary' | 'backup'; nextHop: string; interface?: string }[];
+  routeClass: { id: string; telemetrySlaSec: number; thresholds: { latencyMs: number; lossPct: number; jitterMs: number } };
+  owner: { team: string; name: string; contact: string; oncall: { slack: string[]; discord: string[] } };
+  failoverPolicy?: Record<string, unknown>;
+  escalationPolicy?: Record<string, unknown>;
+}
+
+export type AuditInput = Pick<AuditEntryDoc, 'action' | 'outcome'> & {
+  idempotencyKey: string;
+  at: Date;
+  actor: { platform: 'slack' | 'discord' | 'api' | 'cli' | 'system'; id: string; name?: string };
+  target: { kind: string; id: string };
+  incidentId?: string;
+  routeId?: string;
+  reason?: string;
+  before?: unknown;
+  after?: unknown;
+};
+
+/** Route directory reads and audit writes for workflows (built with the models they use). */
+export function createRouteDirectoryActivities({ models }: { models: Models }) {
+  return {
+    async loadRouteContext(routeId: string): Promise<RouteContext> {
+      const route = await models.RouteRecord.findById(routeId).lean();
+      if (!route) throw ApplicationFailure.nonRetryable(`unknown route "${routeId}"`, 'UnknownRoute');
+      const [routeClass, team, failoverPolicy, escalationPolicy] = await Promise.all([
+        models.RouteClass.findById(route.routeClass).lean(),
+        models.Team.findById(route.owner?.team).lean(),
+        route.failoverPolicy ? models.FailoverPolicy.findById(route.failoverPolicy).lean() : null,
+        route.escalationPolicy ? models.EscalationPolicy.findById(route.escalationPolicy).lean() : null,
+      ]);
+      if (!routeClass || !team) {
+        throw ApplicationFailure.nonRetryable(`route "${routeId}" refers to a class or team that is not in the directory`, 'BrokenRoute');
+      }
+      return {
+        route: {
+          id: route._id,
+          name: route.name,
+          environment: route.environment,
+          primary: route.primary,
+          dependencies: route.dependencies,
+          runbooks: route.runbooks,
+        },
+        paths: route.paths.map((p) => ({ id: p.id, role: p.role, nextHop: p.nextHop, interface: p.interface ?? undefined })),
+        routeClass: { id: routeClass._id, telemetrySlaSec: routeClass.telemetrySlaSec, thresholds: routeClass.thresholds! },
+        owner: {
+          team: team._id,
+          name: team.name,
+          contact: route.owner?.contact ?? team.contact,
+          oncall: { slack: team.oncall?.slack ?? [], discord: team.oncall?.discord ?? [] },
+        },
+        failoverPolicy: failoverPolicy ? stripMeta(failoverPolicy) : undefined,
+        escalationPolicy: escalationPolicy ? stripMeta(escalationPolicy) : undefined,
+      };
+    },
+
+    /** Records an audit entry once, however often it is retried (keyed by idempotencyKey). */
+    async appendAuditEntry(entry: AuditInput): Promise<void> {
+      await models.AuditEntry.updateOne({ idempotencyKey: entry.idempotencyKey }, { $setOnInsert: entry }, { upsert: true });
+    },
+  };
+}
+
+function stripMeta<T extends { createdAt?: unknown; updatedAt?: unknown; __v?: unknown }>(doc: T) {
+  const { createdAt: _c, updatedAt: _u, __v: _v, ...rest } = doc;
+  return rest as Record<string, unknown>;
+}

@@ -1,0 +1,64 @@
+import { Command } from 'commander';
+import { ConfigError, loadConfig, type Config } from '../src/config';
+import { createLogger, type Logger } from '../src/logger';
+import { runServices } from '../src/runtime/run-services';
+import { runDoctor } from './doctor';
+import { importRoutesCommand, listRoutesCommand } from './routes';
+
+const out = (line: string) => process.stdout.write(`${line}\n`);
+
+/** Loads configuration and a logger, runs the action, exits with its code. */
+function action<A extends unknown[]>(fn: (config: Config, logger: Logger, ...args: A) => Promise<number>) {
+  return async (...args: A) => {
+    let code: number;
+    try {
+      const config = loadConfig();
+      code = await fn(config, createLogger(config.logLevel), ...args);
+    } catch (err) {
+      process.stderr.write(`statetrace: ${err instanceof ConfigError ? err.message : (err as Error).stack ?? String(err)}\n`);
+      code = 1;
+    }
+    process.exit(code);
+  };
+}
+
+const program = new Command('statetrace')
+  .description('Route-outage ChatOps: probes routes, scores their health, runs each outage as a Temporal workflow.')
+  .showHelpAfterError();
+
+program
+  .command('start')
+  .description('run everything in one process: embedded Temporal and FerretDB (unless external ones are configured), worker and HTTP API')
+  .action(action((config, logger) => runServices(config, logger, { worker: true, api: true, owner: true })));
+
+program
+  .command('worker')
+  .description('run only the Temporal worker (scale out by running more of these)')
+  .action(action((config, logger) => runServices(config, logger, { worker: true, api: false, owner: false })));
+
+program
+  .command('api')
+  .description('run only the HTTP server (/healthz and the API)')
+  .action(action((config, logger) => runServices(config, logger, { worker: false, api: true, owner: false })));
+
+program
+  .command('doctor')
+  .description('print the version of every component; exit non-zero if one is missing')
+  .action(action(async (config) => ((await runDoctor(config, out)) === 0 ? 0 : 1)));
+
+const routes = program.command('routes').description('the route directory');
+routes
+  .command('import')
+  .argument('<file>', 'routes.yaml to import (all or nothing)')
+  .description('validate a route file and upsert its entries; one bad entry writes nothing')
+  .action(action((config, logger, file: string) => importRoutesCommand(config, logger, file, out)));
+routes
+  .command('list')
+  .option('--json', 'print the stored documents as JSON')
+  .description('list the routes in the directory')
+  .action(action((config, logger, opts: { json?: boolean }) => listRoutesCommand(config, logger, opts, out)));
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`statetrace: ${String(err)}\n`);
+  process.exit(1);
+});

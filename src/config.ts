@@ -1,0 +1,130 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** The repository root (from src/ or dist/src/): data and tools folders default to it. */
+export const PROJECT_ROOT = findProjectRoot(__dirname);
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json')) && fs.existsSync(path.join(dir, 'bin', 'statetrace.js'))) return dir;
+  }
+  throw new Error(`cannot find the StateTrace project root above ${from}`);
+}
+
+const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
+const port = z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional());
+const bool = (dflt: boolean) =>
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? dflt : v),
+    z.union([z.boolean(), z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((s) => ['1', 'true', 'yes'].includes(s))]),
+  );
+
+/**
+ * Every environment variable StateTrace reads, with its default. README's configuration
+ * table documents the same list.
+ */
+const envSchema = z.object({
+  STATETRACE_DATA_DIR: optionalString,
+  STATETRACE_TOOLS_DIR: optionalString,
+  STATETRACE_ROUTES_FILE: z.string().optional(),
+  STATETRACE_HTTP_HOST: z.string().default('127.0.0.1'),
+  STATETRACE_HTTP_PORT: port.default(8080),
+  STATETRACE_ROUTES_MAX_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  TEMPORAL_ADDRESS: optionalString,
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('statetrace'),
+  TEMPORAL_TLS: bool(false),
+  TEMPORAL_TLS_CERT: optionalString,
+  TEMPORAL_TLS_KEY: optionalString,
+  TEMPORAL_TLS_CA: optionalString,
+  TEMPORAL_TLS_SERVER_NAME: optionalString,
+  TEMPORAL_API_KEY: optionalString,
+  STATETRACE_TEMPORAL_PORT: port,
+  STATETRACE_TEMPORAL_UI_PORT: port,
+
+  MONGODB_URI: optionalString,
+  STATETRACE_FERRETDB_PORT: port,
+});
+
+export interface TemporalTls {
+  certPath?: string;
+  keyPath?: string;
+  caPath?: string;
+  serverName?: string;
+}
+
+export interface Config {
+  dataDir: string;
+  toolsDir: string;
+  /** Route file imported when `start` boots; undefined means none. */
+  routesFile?: string;
+  routesMaxBytes: number;
+  http: { host: string; port: number };
+  logLevel: string;
+  temporal: {
+    /** Set: use this cluster and start no embedded server. */
+    address?: string;
+    namespace: string;
+    taskQueue: string;
+    tls?: TemporalTls;
+    apiKey?: string;
+    /** Embedded dev server ports; undefined: prefer the default, else any free port. */
+    embeddedPort?: number;
+    embeddedUiPort?: number;
+  };
+  mongo: {
+    /** Set: use this database and start no embedded FerretDB. */
+    uri?: string;
+    embeddedPort?: number;
+  };
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  const fromRoot = (p: string) => path.resolve(PROJECT_ROOT, p);
+  const tlsWanted = e.TEMPORAL_TLS || Boolean(e.TEMPORAL_TLS_CERT || e.TEMPORAL_TLS_CA || e.TEMPORAL_API_KEY);
+  if (Boolean(e.TEMPORAL_TLS_CERT) !== Boolean(e.TEMPORAL_TLS_KEY)) {
+    throw new ConfigError('invalid configuration: TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY go together');
+  }
+  return {
+    dataDir: fromRoot(e.STATETRACE_DATA_DIR ?? '.data'),
+    toolsDir: fromRoot(e.STATETRACE_TOOLS_DIR ?? '.tools'),
+    routesFile:
+      e.STATETRACE_ROUTES_FILE === undefined
+        ? fromRoot('config/routes.example.yaml')
+        : e.STATETRACE_ROUTES_FILE === ''
+          ? undefined
+          : path.resolve(e.STATETRACE_ROUTES_FILE),
+    routesMaxBytes: e.STATETRACE_ROUTES_MAX_BYTES,
+    http: { host: e.STATETRACE_HTTP_HOST, port: e.STATETRACE_HTTP_PORT },
+    logLevel: e.LOG_LEVEL,
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: tlsWanted
+        ? {
+            certPath: e.TEMPORAL_TLS_CERT,
+            keyPath: e.TEMPORAL_TLS_KEY,
+            caPath: e.TEMPORAL_TLS_CA,
+            serverName: e.TEMPORAL_TLS_SERVER_NAME,
+          }
+        : undefined,
+      apiKey: e.TEMPORAL_API_KEY,
+      embeddedPort: e.STATETRACE_TEMPORAL_PORT,
+      embeddedUiPort: e.STATETRACE_TEMPORAL_UI_PORT,
+    },
+    mongo: { uri: e.MONGODB_URI, embeddedPort: e.STATETRACE_FERRETDB_PORT },
+  };
+}

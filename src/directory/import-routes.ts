@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import type { Error as MongooseError, Model } from 'mongoose';
+import type { Logger } from '../logger';
+import type { Models } from '../models';
+import { readRouteFile, RouteFileError } from './parse-route-file';
+import type { RouteFile } from './schema';
+
+type Actor = { platform: 'cli' | 'api' | 'system' | 'slack' | 'discord'; id: string; name?: string };
+type Doc = { _id: string } & Record<string, unknown>;
+type SectionName = 'classes' | 'teams' | 'notificationPreferences' | 'dependencies' | 'escalationPolicies' | 'failoverPolicies' | 'routes';
+
+export interface SectionCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+export interface ImportResult {
+  file: string;
+  sha256: string;
+  sections: Record<SectionName, SectionCounts>;
+  /** Routes in the database that this file does not mention (left as they are). */
+  routesNotInFile: string[];
+}
+
+/**
+ * Validates a route file completely, then upserts every entry. All or nothing: a file with
+ * any problem writes nothing, and a write that fails part-way is rolled back to the
+ * documents as they were (FerretDB has no multi-document transactions).
+ */
+export async function importRouteFile(
+  file: string,
+  deps: { models: Models; maxBytes: number; actor: Actor; logger: Logger },
+): Promise<ImportResult> {
+  const { routeFile, text } = readRouteFile(file, deps.maxBytes);
+  const sha256 = createHash('sha256').update(text).digest('hex');
+  const now = new Date();
+  const plan = buildPlan(routeFile, deps.models, { file: path.resolve(file), sha256, importedAt: now });
+
+  const before = new Map<SectionName, Map<string, Doc>>();
+  for (const step of plan) {
+    const query = step.model.find({ _id: { $in: step.docs.map((d) => d._id) } }).lean<Doc[]>();
+    const existing = step.name === 'routes' ? await query.select('+customerIds') : await query;
+    before.set(step.name, new Map(existing.map((d) => [d._id, d])));
+  }
+  keepRunTimeMaintenance(plan, before);
+  await validateWithModels(plan, file);
+
+  const sections = {} as Record<SectionName, SectionCounts>;
+  const written: { step: PlanStep; ids: string[] }[] = [];
+  try {
+    for (const step of plan) {
+      const old = before.get(step.name)!;
+      const changed = step.docs.filter((d) => !sameContent(step.model, d, old.get(d._id)));
+      sections[step.name] = {
+        created: changed.filter((d) => !old.has(d._id)).length,
+        updated: changed.filter((d) => old.has(d._id)).length,
+        unchanged: step.docs.length - changed.length,
+      };
+      if (changed.length === 0) continue;
+      written.push({ step, ids: changed.map((d) => d._id) });
+      await step.model.bulkWrite(
+        changed.map((d) => ({
+          replaceOne: {
+            filter: { _id: d._id },
+            replacement: { ...d, createdAt: old.get(d._id)?.createdAt ?? now, updatedAt: now },
+            upsert: true,
+          },
+        })),
+        { ordered: true, timestamps: false },
+      );
+    }
+  } catch (err) {
+    deps.logger.error({ err, file }, 'route import failed while writing; restoring the previous documents');
+    await rollBack(written, before, deps.logger);
+    throw err;
+  }
+
+  const inFile = new Set(routeFile.routes.map((r) => r.id));
+  const allRouteIds = (await deps.models.RouteRecord.find({}, { _id: 1 }).lean<{ _id: string }[]>()).map((r) => r._id);
+  const result: ImportResult = { file: path.resolve(file), sha256, sections, routesNotInFile: allRouteIds.filter((id) => !inFile.has(id)) };
+  await deps.models.AuditEntry.create({
+    actor: deps.actor,
+    action: 'routes.import',
+    target: { kind: 'route-file', id: result.file },
+    outcome: 'ok',
+    after: { sha256, sections },
+  });
+  deps.logger.info({ file: result.file, sha256, sections }, 'route file imported');
+  return result;
+}
+
+interface PlanStep {
+  name: SectionName;
+  // Each step's model differs; documents are plain objects validated by it before writing.
+  model: Model<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  docs: Doc[];
+}
+
+/** The documents each collection should hold after the import, in write order. */
+function buildPlan(f: RouteFile, m: Models, source: { file: string; sha256: string; importedAt: Date }): PlanStep[] {
+  const withId = <T extends { id: string }>({ id, ...rest }: T) => ({ _id: id, ...rest });
+  return [
+    { name: 'classes', model: m.RouteClass, docs: f.classes.map(withId) },
+    { name: 'teams', model: m.Team, docs: f.teams.map(({ notify: _notify, ...t }) => withId(t)) },
+    {
+      name: 'notificationPreferences',
+      model: m.NotificationPreference,
+      docs: f.teams.map((t) => ({ _id: `team:${t.id}`, subject: { kind: 'team', id: t.id }, channels: t.notify })),
+    },
+    { name: 'dependencies', model: m.Dependency, docs: f.dependencies.map(withId) },
+    { name: 'escalationPolicies', model: m.EscalationPolicy, docs: f.escalationPolicies.map(withId) },
+    { name: 'failoverPolicies', model: m.FailoverPolicy, docs: f.failoverPolicies.map(withId) },
+    {
+      name: 'routes',
+      model: m.RouteRecord,
+      docs: f.routes.map(({ class: routeClass, maintenance, ...r }) => ({
+        ...withId(r),
+        routeClass,
+        maintenance: maintenance.map((w) => ({ start: new Date(w.start), end: new Date(w.end), reason: w.reason, source: 'file' })),
+        source,
+      })),
+    },
+  ];
+}
+
+/** Maintenance windows added from chat or the API are not the file's to remove. */
+function keepRunTimeMaintenance(plan: PlanStep[], before: Map<SectionName, Map<string, Doc>>): void {
+  const routes = plan.find((s) => s.name === 'routes')!;
+  const old = before.get('routes')!;
+  for (const doc of routes.docs) {
+    const kept = ((old.get(doc._id)?.maintenance as { source: string }[] | undefined) ?? []).filter((w) => w.source !== 'file');
+    doc.maintenance = [...(doc.maintenance as unknown[]), ...kept];
+  }
+}
+
+/** The models' own validators run too, so nothing the database would refuse is half-written. */
+async function validateWithModels(plan: PlanStep[], file: string): Promise<void> {
+  const problems = [];
+  for (const step of plan) {
+    for (const doc of step.docs) {
+      try {
+        await new step.model(doc).validate();
+      } catch (err) {
+        const errors = (err as MongooseError.ValidationError).errors ?? {};
+        problems.push(...Object.values(errors).map((e) => ({ file, field: `${step.name}[${doc._id}].${e.path}`, message: e.message })));
+      }
+    }
+  }
+  if (problems.length > 0) throw new RouteFileError(problems);
+}
+
+const IGNORED_KEYS = new Set(['createdAt', 'updatedAt', 'source', '__v']);
+
+function sameContent(model: Model<unknown>, next: Doc, old: Doc | undefined): boolean {
+  if (!old) return false;
+  const normalise = (d: Doc) =>
+    JSON.stringify(
+      new model(d).toObject({ versionKey: false }),
+      (key, value: unknown) => (IGNORED_KEYS.has(key) ? undefined : sortKeys(value)),
+    );
+  return normalise(next) === normalise(old);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || value instanceof Date) return value;
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+async function rollBack(written: { step: PlanStep; ids: string[] }[], before: Map<SectionName, Map<string, Doc>>, logger: Logger) {
+  for (const { step, ids } of written.reverse()) {
+    const old = before.get(step.name)!;
+    for (const id of ids) {
+      try {
+        const previous = old.get(id);
+        if (previous) await step.model.replaceOne({ _id: id }, previous, { timestamps: false });
+        else await step.model.deleteOne({ _id: id });
+      } catch (err) {
+        logger.error({ err, collection: step.name, id }, 'could not restore a document after a failed import');
+      }
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { model, Schema, type InferSchemaType } from 'mongoose';
+import { actorSchema, SEVERITIES, SUBDOC } from './shared';
+
+export const INCIDENT_STATES = ['detecting', 'open', 'acknowledged', 'failed_over', 'recovering', 'resolved', 'closed_transient'] as const;
+
+/** One line of an incident's story; eventId makes appending it idempotent. */
+const timelineEventSchema = new Schema(
+  {
+    eventId: { type: String, required: true },
+    at: { type: Date, required: true },
+    kind: { type: String, required: true },
+    message: { type: String, required: true },
+    actor: actorSchema,
+    data: Schema.Types.Mixed,
+  },
+  SUBDOC,
+);
+
+/** Where the incident lives in chat, so messages are updated in place. */
+const channelRefSchema = new Schema(
+  {
+    platform: { type: String, enum: ['slack', 'discord'], required: true },
+    channelId: { type: String, required: true },
+    alertMessageId: String,
+  },
+  SUBDOC,
+);
+
+/** An outage: one per outage workflow. */
+const incidentSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    workflowId: { type: String, required: true },
+    routes: { type: [String], required: true, validate: (v: string[]) => v.length > 0 },
+    dependency: String,
+    parentIncidentId: String,
+    severity: { type: String, enum: SEVERITIES, required: true },
+    state: { type: String, enum: INCIDENT_STATES, required: true },
+    trigger: String,
+    detectedAt: { type: Date, required: true },
+    acknowledgedAt: Date,
+    acknowledgedBy: actorSchema,
+    failedOverAt: Date,
+    failedBackAt: Date,
+    resolvedAt: Date,
+    activePath: String,
+    channels: { type: [channelRefSchema], default: [] },
+    timeline: { type: [timelineEventSchema], default: [] },
+    summary: String,
+  },
+  { timestamps: true, collection: 'incidents' },
+);
+incidentSchema.index({ workflowId: 1 }, { unique: true });
+incidentSchema.index({ state: 1, detectedAt: -1 });
+incidentSchema.index({ routes: 1, detectedAt: -1 });
+incidentSchema.index({ dependency: 1 });
+
+export type IncidentDoc = InferSchemaType<typeof incidentSchema>;
+export const Incident = model('Incident', incidentSchema);

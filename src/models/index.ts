@@ -1,0 +1,32 @@
+import { AuditEntry } from './audit-entry';
+import { Dependency } from './dependency';
+import { EscalationPolicy } from './escalation-policy';
+import { FailoverPolicy } from './failover-policy';
+import { Incident } from './incident';
+import { NotificationPreference } from './notification-preference';
+import { RemediationTask } from './remediation-task';
+import { RouteRecord } from './route';
+import { RouteClass } from './route-class';
+import { RouteHealthSnapshot } from './route-health-snapshot';
+import { Team } from './team';
+
+/** Every model, for code that receives its dependencies (activity factories, importer). */
+export const models = {
+  AuditEntry,
+  Dependency,
+  EscalationPolicy,
+  FailoverPolicy,
+  Incident,
+  NotificationPreference,
+  RemediationTask,
+  RouteClass,
+  RouteHealthSnapshot,
+  RouteRecord,
+  Team,
+};
+export type Models = typeof models;
+
+/** Creates the indexes the queries need (idempotent; run at start-up and in tests). */
+export async function ensureIndexes(m: Models = models): Promise<void> {
+  for (const model of Object.values(m)) await model.createIndexes();
+}

@@ -1,0 +1,33 @@
+import { model, Schema, type InferSchemaType } from 'mongoose';
+import { SUBDOC } from './shared';
+
+/** Thresholds and debounce settings shared by a class of routes (e.g. core, edge). */
+const routeClassSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    description: String,
+    thresholds: new Schema(
+      {
+        latencyMs: { type: Number, required: true, min: 0 },
+        lossPct: { type: Number, required: true, min: 0, max: 100 },
+        jitterMs: { type: Number, required: true, min: 0 },
+      },
+      SUBDOC,
+    ),
+    telemetrySlaSec: { type: Number, required: true, min: 1 },
+    debounce: new Schema(
+      {
+        failuresToSuspect: { type: Number, required: true, min: 1 },
+        failuresToDown: { type: Number, required: true, min: 1 },
+        recoveriesToUp: { type: Number, required: true, min: 1 },
+        graceSec: { type: Number, required: true, min: 0 },
+      },
+      SUBDOC,
+    ),
+    flapping: new Schema({ transitions: { type: Number, required: true, min: 2 }, windowSec: { type: Number, required: true, min: 0 } }, SUBDOC),
+  },
+  { timestamps: true, collection: 'routeclasses' },
+);
+
+export type RouteClassDoc = InferSchemaType<typeof routeClassSchema>;
+export const RouteClass = model('RouteClass', routeClassSchema);

@@ -1,0 +1,16 @@
+import { model, Schema, type InferSchemaType } from 'mongoose';
+import { SUBDOC } from './shared';
+
+/** An owner team: who to call and who to invite into an incident channel. */
+const teamSchema = new Schema(
+  {
+    _id: { type: String, required: true },
+    name: { type: String, required: true },
+    contact: { type: String, required: true },
+    oncall: new Schema({ slack: { type: [String], default: [] }, discord: { type: [String], default: [] } }, SUBDOC),
+  },
+  { timestamps: true, collection: 'teams' },
+);
+
+export type TeamDoc = InferSchemaType<typeof teamSchema>;
+export const Team = model('Team', teamSchema);

@@ -1,0 +1,151 @@
+import { Runtime } from '@temporalio/worker';
+import type { Config } from '../config';
+import { connectDatabase, disconnectDatabase, pingDatabase } from '../db/connect';
+import { importRouteFile } from '../directory/import-routes';
+import { RouteFileError } from '../directory/parse-route-file';
+import { openStack } from '../embedded/stack';
+import { buildHttpServer, type HealthCheck } from '../http/server';
+import type { Logger } from '../logger';
+import { models } from '../models';
+import { connectTemporalClient, connectTemporalWorker } from '../temporal/connection';
+import { createWorker } from '../worker/create-worker';
+
+export interface ServiceSelection {
+  worker: boolean;
+  api: boolean;
+  /** The process that owns the embedded servers imports the configured route file at boot. */
+  owner: boolean;
+}
+
+/** Stop actions run in reverse order of registration, once. */
+class Shutdown {
+  private readonly actions: { name: string; run: () => Promise<unknown> }[] = [];
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.actions.push({ name, run });
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const { name, run } of [...this.actions].reverse()) {
+        try {
+          await run();
+        } catch (err) {
+          this.logger.error({ err, part: name }, 'error while stopping');
+        }
+      }
+    })();
+    return this.stopping;
+  }
+}
+
+/**
+ * Runs the chosen parts until SIGINT/SIGTERM, then stops them and every server this
+ * process started. Resolves with the exit code.
+ */
+export async function runServices(config: Config, logger: Logger, parts: ServiceSelection): Promise<number> {
+  // StateTrace handles the signals itself so it can stop its children after the worker.
+  Runtime.install({ shutdownSignals: [] });
+  const shutdown = new Shutdown(logger);
+  let signalled: (signal: NodeJS.Signals) => void = () => {};
+  const stopSignal = new Promise<NodeJS.Signals>((resolve) => (signalled = resolve));
+  let stopRequested = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopRequested) {
+      logger.warn({ signal }, 'second stop signal: exiting now (servers get their parent-death signal)');
+      process.exit(130);
+    }
+    stopRequested = true;
+    signalled(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    // A stop signal during start-up takes effect once the servers answer, so none is left behind.
+    const stack = await openStack(config, logger, { temporal: true, mongo: true }, { reuseRunning: !parts.owner });
+    shutdown.add('embedded servers', () => stack.stop());
+    if (stopRequested) {
+      await shutdown.stop();
+      return 130;
+    }
+    const { temporalAddress, mongoUri } = stack.endpoints as Required<typeof stack.endpoints>;
+
+    await connectDatabase(mongoUri, logger);
+    shutdown.add('database', disconnectDatabase);
+    const checks: Record<string, HealthCheck> = {
+      mongodb: async () => {
+        await pingDatabase();
+        return { embedded: Boolean(stack.started.ferretdb) };
+      },
+    };
+
+    if (parts.owner && config.routesFile) {
+      try {
+        const result = await importRouteFile(config.routesFile, {
+          models,
+          maxBytes: config.routesMaxBytes,
+          actor: { platform: 'system', id: 'statetrace-start' },
+          logger,
+        });
+        logger.info({ routes: result.sections.routes }, 'route directory loaded from STATETRACE_ROUTES_FILE');
+      } catch (err) {
+        if (!(err instanceof RouteFileError)) throw err;
+        logger.error({ problems: err.problems }, `route file refused, nothing imported:\n${err.message}`);
+        await shutdown.stop();
+        return 1;
+      }
+    }
+
+    if (parts.worker) {
+      const connection = await connectTemporalWorker(config.temporal, temporalAddress);
+      shutdown.add('temporal worker connection', () => connection.close());
+      const worker = await createWorker({ connection, config, models });
+      const running = worker.run();
+      shutdown.add('temporal worker', async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running;
+      });
+      running.catch((err: unknown) => {
+        logger.fatal({ err }, 'temporal worker failed');
+        signalled('SIGTERM');
+      });
+      checks.worker = async () => {
+        const state = worker.getState();
+        if (state !== 'RUNNING') throw new Error(`worker is ${state}`);
+        return { state, taskQueue: config.temporal.taskQueue };
+      };
+    }
+
+    if (parts.api) {
+      const client = await connectTemporalClient(config.temporal, temporalAddress);
+      shutdown.add('temporal client', () => client.close());
+      checks.temporal = async () => {
+        const info = await client.workflowService.getSystemInfo({});
+        return { address: temporalAddress, namespace: config.temporal.namespace, serverVersion: info.serverVersion, embedded: Boolean(stack.started.temporal) };
+      };
+      const http = buildHttpServer({ logger, checks });
+      await http.listen({ host: config.http.host, port: config.http.port });
+      shutdown.add('http server', () => http.close());
+      logger.info(
+        { healthz: `http://${config.http.host}:${(http.server.address() as { port: number }).port}/healthz`, temporalUi: stack.started.temporal?.uiUrl },
+        'StateTrace is up',
+      );
+    }
+
+    const signal = await stopSignal;
+    logger.info({ signal }, 'stopping');
+    await shutdown.stop();
+    return 0;
+  } catch (err) {
+    logger.fatal({ err }, 'StateTrace could not start');
+    await shutdown.stop();
+    return 1;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
