@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Models } from '../src/models';
+import { insertOnce } from '../src/models/insert-once';
 import type { AuditEntryDoc } from '../src/models/audit-entry';
 
 /** Everything the outage workflow needs to know about a route, in one serialisable value. */
@@ -62,8 +63,8 @@ export function createRouteDirectoryActivities({ models }: { models: Models }) {
     },
 
     /** Records an audit entry once, however often it is retried (keyed by idempotencyKey). */
-    async appendAuditEntry(entry: AuditInput): Promise<void> {
-      await models.AuditEntry.updateOne({ idempotencyKey: entry.idempotencyKey }, { $setOnInsert: entry }, { upsert: true });
+    async appendAuditEntry({ idempotencyKey, ...entry }: AuditInput): Promise<void> {
+      await insertOnce(models.AuditEntry, { _id: idempotencyKey, ...entry });
     },
   };
 }

@@ -5,12 +5,12 @@ import { actorSchema, SUBDOC } from './shared';
 /** Append-only record of who did what, when, from where, and what changed. */
 const auditEntrySchema = new Schema(
   {
-    /** A retried write with the same key records nothing new. */
-    idempotencyKey: { type: String, required: true, default: () => randomUUID() },
+    /** The idempotency key: a retried write with the same key records nothing new. */
+    _id: { type: String, required: true, default: () => randomUUID() },
     at: { type: Date, required: true, default: () => new Date() },
     actor: { type: actorSchema, required: true },
     action: { type: String, required: true },
-    target: new Schema({ kind: { type: String, required: true }, id: { type: String, required: true } }, SUBDOC),
+    target: { type: new Schema({ kind: { type: String, required: true }, id: { type: String, required: true } }, SUBDOC), required: true },
     incidentId: String,
     routeId: String,
     outcome: { type: String, enum: ['ok', 'refused', 'error'], required: true },
@@ -20,7 +20,6 @@ const auditEntrySchema = new Schema(
   },
   { collection: 'auditentries', versionKey: false },
 );
-auditEntrySchema.index({ idempotencyKey: 1 }, { unique: true });
 auditEntrySchema.index({ at: -1 });
 auditEntrySchema.index({ 'target.id': 1, at: -1 });
 auditEntrySchema.index({ incidentId: 1 });

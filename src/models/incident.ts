@@ -3,19 +3,6 @@ import { actorSchema, SEVERITIES, SUBDOC } from './shared';
 
 export const INCIDENT_STATES = ['detecting', 'open', 'acknowledged', 'failed_over', 'recovering', 'resolved', 'closed_transient'] as const;
 
-/** One line of an incident's story; eventId makes appending it idempotent. */
-const timelineEventSchema = new Schema(
-  {
-    eventId: { type: String, required: true },
-    at: { type: Date, required: true },
-    kind: { type: String, required: true },
-    message: { type: String, required: true },
-    actor: actorSchema,
-    data: Schema.Types.Mixed,
-  },
-  SUBDOC,
-);
-
 /** Where the incident lives in chat, so messages are updated in place. */
 const channelRefSchema = new Schema(
   {
@@ -26,7 +13,7 @@ const channelRefSchema = new Schema(
   SUBDOC,
 );
 
-/** An outage: one per outage workflow. */
+/** An outage: one per outage workflow, which is the only writer of this document. */
 const incidentSchema = new Schema(
   {
     _id: { type: String, required: true },
@@ -45,11 +32,12 @@ const incidentSchema = new Schema(
     resolvedAt: Date,
     activePath: String,
     channels: { type: [channelRefSchema], default: [] },
-    timeline: { type: [timelineEventSchema], default: [] },
     summary: String,
   },
-  { timestamps: true, collection: 'incidents' },
+  { timestamps: true, collection: 'incidents', toObject: { virtuals: true }, toJSON: { virtuals: true } },
 );
+/** The timeline lives in its own insert-once collection (see timeline-event.ts); populate('timeline') reads it. */
+incidentSchema.virtual('timeline', { ref: 'TimelineEvent', localField: '_id', foreignField: 'incidentId', options: { sort: { at: 1, _id: 1 } } });
 incidentSchema.index({ workflowId: 1 }, { unique: true });
 incidentSchema.index({ state: 1, detectedAt: -1 });
 incidentSchema.index({ routes: 1, detectedAt: -1 });

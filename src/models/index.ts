@@ -9,6 +9,7 @@ import { RouteRecord } from './route';
 import { RouteClass } from './route-class';
 import { RouteHealthSnapshot } from './route-health-snapshot';
 import { Team } from './team';
+import { TimelineEvent } from './timeline-event';
 
 /** Every model, for code that receives its dependencies (activity factories, importer). */
 export const models = {
@@ -23,6 +24,7 @@ export const models = {
   RouteHealthSnapshot,
   RouteRecord,
   Team,
+  TimelineEvent,
 };
 export type Models = typeof models;
 

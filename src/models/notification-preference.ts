@@ -6,7 +6,10 @@ const notificationPreferenceSchema = new Schema(
   {
     /** `team:<id>` or `user:<platform>:<id>` */
     _id: { type: String, required: true, match: /^(team:[^:]+|user:(slack|discord):[^:]+)$/ },
-    subject: new Schema({ kind: { type: String, enum: ['team', 'user'], required: true }, id: { type: String, required: true } }, SUBDOC),
+    subject: {
+      type: new Schema({ kind: { type: String, enum: ['team', 'user'], required: true }, id: { type: String, required: true } }, SUBDOC),
+      required: true,
+    },
     channels: [
       new Schema(
         {

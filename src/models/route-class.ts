@@ -6,25 +6,34 @@ const routeClassSchema = new Schema(
   {
     _id: { type: String, required: true },
     description: String,
-    thresholds: new Schema(
-      {
-        latencyMs: { type: Number, required: true, min: 0 },
-        lossPct: { type: Number, required: true, min: 0, max: 100 },
-        jitterMs: { type: Number, required: true, min: 0 },
-      },
-      SUBDOC,
-    ),
+    thresholds: {
+      type: new Schema(
+        {
+          latencyMs: { type: Number, required: true, min: 0 },
+          lossPct: { type: Number, required: true, min: 0, max: 100 },
+          jitterMs: { type: Number, required: true, min: 0 },
+        },
+        SUBDOC,
+      ),
+      required: true,
+    },
     telemetrySlaSec: { type: Number, required: true, min: 1 },
-    debounce: new Schema(
-      {
-        failuresToSuspect: { type: Number, required: true, min: 1 },
-        failuresToDown: { type: Number, required: true, min: 1 },
-        recoveriesToUp: { type: Number, required: true, min: 1 },
-        graceSec: { type: Number, required: true, min: 0 },
-      },
-      SUBDOC,
-    ),
-    flapping: new Schema({ transitions: { type: Number, required: true, min: 2 }, windowSec: { type: Number, required: true, min: 0 } }, SUBDOC),
+    debounce: {
+      type: new Schema(
+        {
+          failuresToSuspect: { type: Number, required: true, min: 1 },
+          failuresToDown: { type: Number, required: true, min: 1 },
+          recoveriesToUp: { type: Number, required: true, min: 1 },
+          graceSec: { type: Number, required: true, min: 0 },
+        },
+        SUBDOC,
+      ),
+      required: true,
+    },
+    flapping: {
+      type: new Schema({ transitions: { type: Number, required: true, min: 2 }, windowSec: { type: Number, required: true, min: 0 } }, SUBDOC),
+      required: true,
+    },
   },
   { timestamps: true, collection: 'routeclasses' },
 );

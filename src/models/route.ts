@@ -81,7 +81,7 @@ const routeSchema = new Schema(
       },
     },
     dependencies: { type: [String], default: [] },
-    owner: new Schema({ team: { type: String, required: true }, contact: String }, SUBDOC),
+    owner: { type: new Schema({ team: { type: String, required: true }, contact: String }, SUBDOC), required: true },
     /** Sensitive: only read on purpose (`.select('+customerIds')`) for permitted viewers. */
     customerIds: { type: [String], default: [], select: false },
     maintenance: { type: [maintenanceWindowSchema], default: [] },

@@ -7,7 +7,10 @@ const teamSchema = new Schema(
     _id: { type: String, required: true },
     name: { type: String, required: true },
     contact: { type: String, required: true },
-    oncall: new Schema({ slack: { type: [String], default: [] }, discord: { type: [String], default: [] } }, SUBDOC),
+    oncall: {
+      type: new Schema({ slack: { type: [String], default: [] }, discord: { type: [String], default: [] } }, SUBDOC),
+      default: () => ({ slack: [], discord: [] }),
+    },
   },
   { timestamps: true, collection: 'teams' },
 );
