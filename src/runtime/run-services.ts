@@ -2,7 +2,7 @@ import { Runtime } from '@temporalio/worker';
 import type { Config } from '../config';
 import { connectDatabase, disconnectDatabase, pingDatabase } from '../db/connect';
 import { importRouteFile } from '../directory/import-routes';
-import { RouteFileError } from '../directory/parse-route-file';
+import { readRouteFile, RouteFileError } from '../directory/parse-route-file';
 import { openStack } from '../embedded/stack';
 import { buildHttpServer, type HealthCheck } from '../http/server';
 import type { Logger } from '../logger';
@@ -15,6 +15,16 @@ export interface ServiceSelection {
   api: boolean;
   /** The process that owns the embedded servers imports the configured route file at boot. */
   owner: boolean;
+}
+
+function routeFileProblem(file: string, maxBytes: number): RouteFileError | undefined {
+  try {
+    readRouteFile(file, maxBytes);
+    return undefined;
+  } catch (err) {
+    if (err instanceof RouteFileError) return err;
+    throw err;
+  }
 }
 
 /** Stop actions run in reverse order of registration, once. */
@@ -65,6 +75,14 @@ export async function runServices(config: Config, logger: Logger, parts: Service
   process.on('SIGTERM', onSignal);
 
   try {
+    if (parts.owner && config.routesFile) {
+      // Refuse a broken route file before starting any server; it is imported once the database is up.
+      const problem = routeFileProblem(config.routesFile, config.routesMaxBytes);
+      if (problem) {
+        logger.error({ problems: problem.problems }, `route file refused, nothing imported:\n${problem.message}`);
+        return 1;
+      }
+    }
     // A stop signal during start-up takes effect once the servers answer, so none is left behind.
     const stack = await openStack(config, logger, { temporal: true, mongo: true }, { reuseRunning: !parts.owner });
     shutdown.add('embedded servers', () => stack.stop());
@@ -84,20 +102,13 @@ export async function runServices(config: Config, logger: Logger, parts: Service
     };
 
     if (parts.owner && config.routesFile) {
-      try {
-        const result = await importRouteFile(config.routesFile, {
-          models,
-          maxBytes: config.routesMaxBytes,
-          actor: { platform: 'system', id: 'statetrace-start' },
-          logger,
-        });
-        logger.info({ routes: result.sections.routes }, 'route directory loaded from STATETRACE_ROUTES_FILE');
-      } catch (err) {
-        if (!(err instanceof RouteFileError)) throw err;
-        logger.error({ problems: err.problems }, `route file refused, nothing imported:\n${err.message}`);
-        await shutdown.stop();
-        return 1;
-      }
+      const result = await importRouteFile(config.routesFile, {
+        models,
+        maxBytes: config.routesMaxBytes,
+        actor: { platform: 'system', id: 'statetrace-start' },
+        logger,
+      });
+      logger.info({ routes: result.sections.routes }, 'route directory loaded from STATETRACE_ROUTES_FILE');
     }
 
     if (parts.worker) {

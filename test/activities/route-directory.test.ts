@@ -1,0 +1,59 @@
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { createRouteDirectoryActivities, type RouteContext } from '../../activities/route-directory';
+import { importRouteFile } from '../../src/directory/import-routes';
+import { createLogger } from '../../src/logger';
+import { models } from '../../src/models';
+import { useTestDatabase } from '../support/database';
+import { VALID_ROUTE_FILE, writeTempFile } from '../fixtures/route-files';
+
+useTestDatabase('route_directory');
+const activities = createRouteDirectoryActivities({ models });
+const env = new MockActivityEnvironment();
+
+beforeAll(async () => {
+  await importRouteFile(writeTempFile(VALID_ROUTE_FILE), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger: createLogger('silent') });
+});
+
+describe('loadRouteContext', () => {
+  it('gathers route, paths, class, owner and policies', async () => {
+    const ctx = await env.run<[string], RouteContext, typeof activities.loadRouteContext>(activities.loadRouteContext, 'r1');
+    expect(ctx.route).toEqual({ id: 'r1', name: 'Route one', environment: 'lab', primary: true, dependencies: ['core-rtr-1'], runbooks: [] });
+    expect(ctx.paths.map((p) => `${p.role}:${p.nextHop}`)).toEqual(['primary:127.0.0.1', 'backup:127.0.0.2']);
+    expect(ctx.routeClass).toEqual({ id: 'core', telemetrySlaSec: 30, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 } });
+    expect(ctx.owner).toEqual({ team: 'core-net', name: 'Core Network', contact: 'core-net@example.com', oncall: { slack: [], discord: [] } });
+    expect(ctx.failoverPolicy).toMatchObject({ _id: 'manual', mode: 'manual', failbackThreshold: 80 });
+    expect(ctx.escalationPolicy).toBeUndefined();
+    // Temporal serialises activity results as JSON: nothing may be lost on the way.
+    expect(JSON.parse(JSON.stringify(ctx))).toEqual(ctx);
+  });
+
+  it('prefers the route contact over the team contact', async () => {
+    const ctx = await env.run<[string], RouteContext, typeof activities.loadRouteContext>(activities.loadRouteContext, 'r2');
+    expect(ctx.owner.contact).toBe('bob@example.com');
+  });
+
+  it('fails an unknown route without retries', async () => {
+    const err = await env.run(activities.loadRouteContext, 'nope').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ nonRetryable: true, type: 'UnknownRoute', message: 'unknown route "nope"' });
+  });
+});
+
+describe('appendAuditEntry', () => {
+  it('records one entry for repeated calls with the same idempotency key', async () => {
+    const entry = {
+      idempotencyKey: 'ack:inc-9:U1',
+      at: new Date('2026-11-25T00:00:00Z'),
+      actor: { platform: 'slack' as const, id: 'U1' },
+      action: 'incident.acknowledge',
+      target: { kind: 'incident', id: 'inc-9' },
+      outcome: 'ok' as const,
+    };
+    await env.run(activities.appendAuditEntry, entry);
+    await env.run(activities.appendAuditEntry, entry);
+    const stored = await models.AuditEntry.find({ action: 'incident.acknowledge' }).lean();
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ _id: 'ack:inc-9:U1', actor: { id: 'U1' }, outcome: 'ok' });
+  });
+});
