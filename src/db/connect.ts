@@ -21,6 +21,6 @@ export async function disconnectDatabase(): Promise<void> {
 /** For /healthz: a round trip to the server. */
 export async function pingDatabase(): Promise<void> {
   const db = mongoose.connection.db;
-  if (!db || mongoose.connection.readyState !== 1) throw new Error('not connected');
+  if (!db || mongoose.connection.readyState !== mongoose.ConnectionStates.connected) throw new Error('not connected');
   await db.admin().ping();
 }

@@ -1,3 +1,5 @@
+/* eslint-disable @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument --
+   each plan step carries a different mongoose model (typed any); every document is validated by its model before writing. */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Error as MongooseError, Model } from 'mongoose';

@@ -114,7 +114,7 @@ function describeInput(input: unknown): string {
 function positionOf(doc: Document, lc: LineCounter, path: readonly PathSegment[], pointAtKey: boolean): { line?: number; column?: number } {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = pointAtKey && depth === path.length ? keyNodeAt(doc, path) : (doc.getIn(path.slice(0, depth), true) as Node | undefined);
-    const offset = depth === 0 ? (doc.contents as Node | null)?.range?.[0] : node?.range?.[0];
+    const offset = depth === 0 ? (doc.contents)?.range?.[0] : node?.range?.[0];
     if (offset !== undefined) {
       const { line, col } = lc.linePos(offset);
       return { line, column: col };

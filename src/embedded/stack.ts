@@ -152,7 +152,7 @@ export async function openStack(
   const failure = [temporal, ferretdb].find((r) => r.status === 'rejected');
   if (failure) {
     await stop();
-    throw (failure as PromiseRejectedResult).reason;
+    throw (failure).reason;
   }
   if (started.temporal) endpoints.temporalAddress = started.temporal.address;
   if (started.ferretdb) endpoints.mongoUri = started.ferretdb.uri;

@@ -1,8 +1,8 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify from 'fastify';
 import type { Logger } from '../logger';
 
 /** A named dependency check: resolves with details when healthy, throws when not. */
-export type HealthCheck = () => Promise<Record<string, unknown>>;
+export type HealthCheck = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export interface HttpServerDeps {
   logger: Logger;
@@ -12,20 +12,20 @@ export interface HttpServerDeps {
 }
 
 /** The HTTP server: /healthz now; the REST API mounts here too. */
-export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
+export function buildHttpServer(deps: HttpServerDeps) {
   const app = Fastify({
     // Per-request lines are info level; the http logger keeps warnings and errors only.
-    loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }),
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
   });
 
   app.get('/healthz', async (_req, reply) => {
     const entries = await Promise.all(
-      Object.entries(deps.checks).map(async ([name, check]) => {
+      Object.entries(deps.checks).map(async ([name, check]): Promise<[string, { ok: boolean } & Record<string, unknown>]> => {
         try {
-          return [name, { ok: true, ...(await withTimeout(check(), 3000)) }] as const;
+          return [name, { ...(await withTimeout(Promise.resolve().then(check), 3000)), ok: true }];
         } catch (err) {
-          return [name, { ok: false, error: (err as Error).message }] as const;
+          return [name, { ok: false, error: (err as Error).message }];
         }
       }),
     );

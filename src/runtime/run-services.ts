@@ -124,7 +124,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
         logger.fatal({ err }, 'temporal worker failed');
         signalled('SIGTERM');
       });
-      checks.worker = async () => {
+      checks.worker = () => {
         const state = worker.getState();
         if (state !== 'RUNNING') throw new Error(`worker is ${state}`);
         return { state, taskQueue: config.temporal.taskQueue };

@@ -116,7 +116,7 @@ describe('importRouteFile', () => {
     } finally {
       spy.mockRestore();
     }
-    expect((await models.RouteClass.findById('core').lean())!.thresholds!.latencyMs).toBe(50);
+    expect((await models.RouteClass.findById('core').lean())!.thresholds.latencyMs).toBe(50);
     expect(await snapshotDatabase()).toEqual(before);
   });
 });

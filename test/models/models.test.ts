@@ -153,7 +153,7 @@ describe.each(Object.keys(samples) as (keyof typeof models)[])('%s', (name) => {
     const created = await Model.create(samples[name]);
     const read = await Model.findById(created._id).select(name === 'RouteRecord' ? '+customerIds' : '').lean<Record<string, unknown>>();
     expect(read).not.toBeNull();
-    const expected = stored(created.toObject({ virtuals: false }) as Record<string, unknown>);
+    const expected = stored(created.toObject({ virtuals: false }));
     expect(stored(read!)).toEqual(expected);
   });
 
