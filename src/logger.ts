@@ -15,7 +15,12 @@ export function createLogger(level: string = process.env.LOG_LEVEL ?? 'info', de
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
+        // pino matches each path at its own depth: cover top level, one and two levels down.
         paths: [
+          '*.*.apiKey',
+          '*.*.password',
+          '*.*.secret',
+          '*.*.token',
           '*.apiKey',
           '*.password',
           '*.secret',

@@ -62,6 +62,9 @@ export async function importRouteFile(
       };
       if (changed.length === 0) continue;
       written.push({ step, ids: changed.map((d) => d._id) });
+      if (step.name === 'routes') {
+        for (const d of changed) deps.logger.info({ routeId: d._id, change: old.has(d._id) ? 'updated' : 'created' }, 'route written');
+      }
       await step.model.bulkWrite(
         changed.map((d) => ({
           replaceOne: {

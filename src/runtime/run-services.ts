@@ -8,6 +8,7 @@ import { buildHttpServer, type HealthCheck } from '../http/server';
 import type { Logger } from '../logger';
 import { models } from '../models';
 import { connectTemporalClient, connectTemporalWorker } from '../temporal/connection';
+import { temporalSdkLogger } from '../temporal/sdk-logger';
 import { createWorker } from '../worker/create-worker';
 
 export interface ServiceSelection {
@@ -58,7 +59,7 @@ class Shutdown {
  */
 export async function runServices(config: Config, logger: Logger, parts: ServiceSelection): Promise<number> {
   // StateTrace handles the signals itself so it can stop its children after the worker.
-  Runtime.install({ shutdownSignals: [] });
+  Runtime.install({ shutdownSignals: [], logger: temporalSdkLogger(logger) });
   const shutdown = new Shutdown(logger);
   let signalled: (signal: NodeJS.Signals) => void = () => {};
   const stopSignal = new Promise<NodeJS.Signals>((resolve) => (signalled = resolve));
@@ -150,6 +151,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
     const signal = await stopSignal;
     logger.info({ signal }, 'stopping');
     await shutdown.stop();
+    logger.info('stopped: every server this process started has exited');
     return 0;
   } catch (err) {
     logger.fatal({ err }, 'StateTrace could not start');
