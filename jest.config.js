@@ -7,7 +7,7 @@ module.exports = {
   transform: { '^.+\\.[tj]sx?$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   // ESM-only packages that Node 20 loads through require(esm) but jest's module loader cannot
   // (cookie 2, used by fastify's inject): transpile them like our own code.
-  transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(cookie|agenda|@agendajs)/)'],
   // One FerretDB and one Temporal dev server for the whole run (test/support/global-setup.ts).
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',

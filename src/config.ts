@@ -48,6 +48,14 @@ const envSchema = z.object({
 
   MONGODB_URI: optionalString,
   STATETRACE_FERRETDB_PORT: port,
+
+  STATETRACE_SWEEP_SHARDS: z.coerce.number().int().min(1).max(1024).default(1),
+  STATETRACE_SWEEP_OWN_SHARDS: z.preprocess(emptyToUndefined, z.string().regex(/^\d+(,\d+)*$/, 'a comma-separated list of shard numbers').optional()),
+  STATETRACE_SWEEP_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  STATETRACE_TRAP_PORT: port.default(10162),
+  STATETRACE_TRAP_ADDRESS: z.string().default('127.0.0.1'),
+  STATETRACE_TRAP_COMMUNITIES: z.string().default('public'),
+  STATETRACE_SIGNAL_TOKENS: optionalString,
 });
 
 export interface TemporalTls {
@@ -81,6 +89,16 @@ export interface Config {
     uri?: string;
     embeddedPort?: number;
   };
+  sweeper: {
+    shardCount: number;
+    /** The shards this process sweeps. */
+    ownShards: number[];
+    tickMs: number;
+  };
+  /** SNMP trap receiver; port 0 turns it off. */
+  traps: { port: number; address: string; communities: string[] };
+  /** Bearer tokens accepted by POST /api/v1/signals, by name. */
+  signalTokens: { name: string; token: string }[];
 }
 
 export class ConfigError extends Error {}
@@ -126,5 +144,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       embeddedUiPort: e.STATETRACE_TEMPORAL_UI_PORT,
     },
     mongo: { uri: e.MONGODB_URI, embeddedPort: e.STATETRACE_FERRETDB_PORT },
+    sweeper: { shardCount: e.STATETRACE_SWEEP_SHARDS, ownShards: ownShards(e.STATETRACE_SWEEP_OWN_SHARDS, e.STATETRACE_SWEEP_SHARDS), tickMs: e.STATETRACE_SWEEP_TICK_MS },
+    traps: { port: e.STATETRACE_TRAP_PORT, address: e.STATETRACE_TRAP_ADDRESS, communities: e.STATETRACE_TRAP_COMMUNITIES.split(',').map((c) => c.trim()).filter(Boolean) },
+    signalTokens: parseSignalTokens(e.STATETRACE_SIGNAL_TOKENS),
   };
+}
+
+function ownShards(list: string | undefined, count: number): number[] {
+  if (list === undefined) return Array.from({ length: count }, (_, i) => i);
+  const shards = [...new Set(list.split(',').map(Number))];
+  const bad = shards.filter((s) => s >= count);
+  if (bad.length > 0) throw new ConfigError(`invalid configuration: STATETRACE_SWEEP_OWN_SHARDS names shard(s) ${bad.join(', ')}, but STATETRACE_SWEEP_SHARDS is ${count}`);
+  return shards;
+}
+
+/** `name=token,name2=token2`; a token alone is named by its position. */
+function parseSignalTokens(raw: string | undefined): { name: string; token: string }[] {
+  if (!raw) return [];
+  return raw.split(',').map((entry, i) => {
+    const eq = entry.indexOf('=');
+    const [name, token] = eq > 0 ? [entry.slice(0, eq).trim(), entry.slice(eq + 1).trim()] : [`token${i + 1}`, entry.trim()];
+    if (token.length < 16) throw new ConfigError(`invalid configuration: STATETRACE_SIGNAL_TOKENS: token "${name}" is shorter than 16 characters`);
+    return { name, token };
+  });
 }

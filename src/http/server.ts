@@ -1,4 +1,4 @@
-import Fastify from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../logger';
 
 /** A named dependency check: resolves with details when healthy, throws when not. */
@@ -12,10 +12,11 @@ export interface HttpServerDeps {
 }
 
 /** The HTTP server: /healthz now; the REST API mounts here too. */
-export function buildHttpServer(deps: HttpServerDeps) {
+export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   const app = Fastify({
     // Per-request lines are info level; the http logger keeps warnings and errors only.
-    loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }),
+    // pino's Logger and fastify's logger type differ only in generics.
+    loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
   });
 

@@ -4,10 +4,12 @@ import { EscalationPolicy } from './escalation-policy';
 import { FailoverPolicy } from './failover-policy';
 import { Incident } from './incident';
 import { NotificationPreference } from './notification-preference';
+import { PendingSignal } from './pending-signal';
 import { RemediationTask } from './remediation-task';
 import { RouteRecord } from './route';
 import { RouteClass } from './route-class';
 import { RouteHealthSnapshot } from './route-health-snapshot';
+import { RouteTransition } from './route-transition';
 import { Team } from './team';
 import { TimelineEvent } from './timeline-event';
 
@@ -19,10 +21,12 @@ export const models = {
   FailoverPolicy,
   Incident,
   NotificationPreference,
+  PendingSignal,
   RemediationTask,
   RouteClass,
   RouteHealthSnapshot,
   RouteRecord,
+  RouteTransition,
   Team,
   TimelineEvent,
 };

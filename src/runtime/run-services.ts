@@ -4,7 +4,11 @@ import { connectDatabase, disconnectDatabase, pingDatabase } from '../db/connect
 import { importRouteFile } from '../directory/import-routes';
 import { readRouteFile, RouteFileError } from '../directory/parse-route-file';
 import { openStack } from '../embedded/stack';
+import mongoose from 'mongoose';
 import { buildHttpServer, type HealthCheck } from '../http/server';
+import { registerSignalsApi } from '../http/signals-api';
+import { probeIcmpBatch, runProbe } from '../probes';
+import { startSweeper } from '../sweeper/run-sweeper';
 import type { Logger } from '../logger';
 import { models } from '../models';
 import { connectTemporalClient, connectTemporalWorker } from '../temporal/connection';
@@ -14,6 +18,7 @@ import { createWorker } from '../worker/create-worker';
 export interface ServiceSelection {
   worker: boolean;
   api: boolean;
+  sweeper: boolean;
   /** The process that owns the embedded servers imports the configured route file at boot. */
   owner: boolean;
 }
@@ -112,6 +117,16 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       logger.info({ routes: result.sections.routes }, 'route directory loaded from STATETRACE_ROUTES_FILE');
     }
 
+    if (parts.sweeper) {
+      const sweeper = await startSweeper({ config, models, db: mongoose.connection.db!, probes: { runProbe, probeIcmpBatch }, logger });
+      shutdown.add('sweeper', () => sweeper.stop());
+      checks.sweeper = () => {
+        const stats = sweeper.stats();
+        if (stats.snapshots.buffered > 50_000) throw new Error(`${stats.snapshots.buffered} snapshots waiting for the database`);
+        return { routes: stats.routes, shards: config.sweeper.ownShards, trapPort: sweeper.trapPort, snapshotsWritten: stats.snapshots.written, snapshotsBuffered: stats.snapshots.buffered };
+      };
+    }
+
     if (parts.worker) {
       const connection = await connectTemporalWorker(config.temporal, temporalAddress);
       shutdown.add('temporal worker connection', () => connection.close());
@@ -140,6 +155,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
         return { address: temporalAddress, namespace: config.temporal.namespace, serverVersion: info.serverVersion, embedded: Boolean(stack.started.temporal) };
       };
       const http = buildHttpServer({ logger, checks });
+      registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount });
       await http.listen({ host: config.http.host, port: config.http.port });
       shutdown.add('http server', () => http.close());
       logger.info(

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadConfig, PROJECT_ROOT } from '../../src/config';
 import { openStack, type Stack } from '../../src/embedded/stack';
 import { createLogger } from '../../src/logger';
+import { keepTestNetLocal } from '../testbed/network';
 
 declare global {
   var __STATETRACE_TEST_STACK__: { stack: Stack; dataDir: string } | undefined;
@@ -20,6 +21,7 @@ export default async function globalSetup(): Promise<void> {
     cwd: PROJECT_ROOT,
     stdio: 'inherit',
   });
+  if (process.getuid?.() === 0) await keepTestNetLocal();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'statetrace-test-'));
   const config = loadConfig({
     ...process.env,

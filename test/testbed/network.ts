@@ -4,8 +4,18 @@ import path from 'node:path';
 import { CommandError, inNamespace, ip, namespaceExists, sysctl } from './exec';
 import type { LinkPlan, Plan, StaticRoute } from './plan';
 
+/**
+ * 198.18.0.0/15 is reserved for our own test hosts. This catch-all keeps any probe of an
+ * address in it that no testbed serves on this machine, instead of following the host's
+ * default route out (testbed routes are more specific and win).
+ */
+export async function keepTestNetLocal(): Promise<void> {
+  await ip(null, ['route', 'replace', 'unreachable', '198.18.0.0/15', 'metric', '4095']);
+}
+
 export async function buildNetwork(plan: Plan): Promise<void> {
   const { edgeNs, coreNs, links } = plan;
+  await keepTestNetLocal();
   for (const ns of [edgeNs, coreNs]) {
     await ip(null, ['netns', 'add', ns]);
     await ip(ns, ['link', 'set', 'lo', 'up']);

@@ -1,0 +1,64 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { id } from '../directory/schema';
+import { formatFieldPath } from '../directory/parse-route-file';
+import type { Models } from '../models';
+import { FAILURE_TAXONOMY } from '../models/route-health-snapshot';
+import { shardOf } from '../sweeper/shard';
+
+const signalSchema = z.strictObject({
+  routeId: id(),
+  status: z.enum(['up', 'degraded', 'down', 'unknown']),
+  at: z.iso.datetime({ offset: true }).optional(),
+  detail: z.string().max(500).optional(),
+  taxonomy: z.array(z.enum(FAILURE_TAXONOMY)).max(FAILURE_TAXONOMY.length).optional(),
+  latencyMs: z.number().nonnegative().max(600_000).optional(),
+  lossPct: z.number().min(0).max(100).optional(),
+  jitterMs: z.number().nonnegative().max(600_000).optional(),
+});
+const MAX_SIGNALS = 500;
+const batchSchema = z.strictObject({ signals: z.array(signalSchema).min(1).max(MAX_SIGNALS) });
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** The configured token this request carries, compared in constant time; undefined if none matches. */
+function authenticate(req: FastifyRequest, tokens: { name: string; token: string }[]): string | undefined {
+  const header = req.headers.authorization ?? '';
+  const presented = /^Bearer (\S+)$/.exec(header)?.[1];
+  if (!presented) return undefined;
+  const got = digest(presented);
+  return tokens.find((t) => timingSafeEqual(digest(t.token), got))?.name;
+}
+
+function refuse(reply: FastifyReply, code: number, error: string, details?: string[]) {
+  return reply.code(code).send({ error, ...(details ? { details } : {}) });
+}
+
+/**
+ * POST /api/v1/signals: external monitors push route health ({routeId, status, …} or
+ * {signals: […]}) with a bearer token from STATETRACE_SIGNAL_TOKENS. All or nothing: one
+ * invalid signal or unknown route refuses the request and nothing is stored. Accepted
+ * signals wait in `pendingsignals` for the sweeper of the route's shard (next tick).
+ */
+export function registerSignalsApi(app: FastifyInstance, deps: { models: Pick<Models, 'RouteRecord' | 'PendingSignal'>; tokens: { name: string; token: string }[]; shardCount: number }): void {
+  app.post('/api/v1/signals', async (req, reply) => {
+    const caller = authenticate(req, deps.tokens);
+    if (!caller) return refuse(reply, 401, deps.tokens.length === 0 ? 'signals API disabled: no STATETRACE_SIGNAL_TOKENS configured' : 'missing or invalid bearer token');
+    const isBatch = typeof req.body === 'object' && req.body !== null && 'signals' in req.body;
+    const parsed = (isBatch ? batchSchema : signalSchema).safeParse(req.body);
+    if (!parsed.success) {
+      return refuse(reply, 400, 'invalid signal payload', parsed.error.issues.map((i) => `${formatFieldPath(i.path.filter((p) => typeof p !== 'symbol')) || '(body)'}: ${i.message}`));
+    }
+    const signals = 'signals' in parsed.data ? parsed.data.signals : [parsed.data];
+    const ids = [...new Set(signals.map((s) => s.routeId))];
+    const known = new Set((await deps.models.RouteRecord.find({ _id: { $in: ids } }, { _id: 1 }).lean()).map((r) => r._id));
+    const unknown = ids.filter((r) => !known.has(r));
+    if (unknown.length > 0) return refuse(reply, 404, 'unknown route', unknown.map((r) => `routeId "${r}" is not in the directory`));
+    const receivedAt = new Date();
+    await deps.models.PendingSignal.insertMany(
+      signals.map((s) => ({ ...s, at: s.at ? new Date(s.at) : receivedAt, receivedAt, source: 'api', shard: shardOf(s.routeId, deps.shardCount), submittedBy: caller })),
+    );
+    return reply.code(202).send({ accepted: signals.length });
+  });
+}

@@ -1,0 +1,95 @@
+import type { MongoBackend as MongoBackendClass } from '@agendajs/mongo-backend' with { 'resolution-mode': 'import' };
+import type { Agenda as AgendaClass } from 'agenda' with { 'resolution-mode': 'import' };
+import type { Db } from 'mongodb';
+import type { Types } from 'mongoose';
+import type { Config } from '../config';
+import type { Logger } from '../logger';
+import type { Models } from '../models';
+import { startTrapReceiver } from '../signals/trap-receiver';
+import { BatchWriter, type BatchWriterStats } from './batch-writer';
+import { ShardSweeper, type ProbeRunner, type TransitionListener } from './shard-sweeper';
+import { shardOf } from './shard';
+import { trapKey } from './sweep-routes';
+
+export interface SweeperService {
+  shards: ShardSweeper[];
+  trapPort?: number;
+  stats(): { snapshots: BatchWriterStats; transitions: BatchWriterStats; routes: number };
+  stop(): Promise<void>;
+}
+
+const RELOAD_EVERY_MS = 15_000;
+
+// agenda and its MongoDB backend are ESM-only; Node ≥ 20.19 loads them with require()
+// (require(esm)), and jest through its transform (jest.config.js).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { Agenda } = require('agenda') as { Agenda: typeof AgendaClass };
+const { MongoBackend } = require('@agendajs/mongo-backend') as { MongoBackend: typeof MongoBackendClass };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * The steady-state half of StateTrace: one agenda job per owned shard (`sweep:<n>`, run
+ * every tick; agenda's lock keeps two processes from sweeping one shard at once), a job
+ * that reloads the route directory, batched snapshot and transition writers, and the SNMP
+ * trap receiver feeding the same shards.
+ */
+export async function startSweeper(deps: {
+  config: Config;
+  models: Models;
+  db: Db;
+  probes: ProbeRunner;
+  logger: Logger;
+  onTransition?: TransitionListener;
+}): Promise<SweeperService> {
+  const { config, models } = deps;
+  const logger = deps.logger.child({ component: 'sweeper' });
+  const snapshots = new BatchWriter<{ _id: Types.ObjectId }>('snapshots', models.RouteHealthSnapshot, logger);
+  const transitions = new BatchWriter<{ _id: string }>('transitions', models.RouteTransition, logger, { maxBatch: 200 });
+  snapshots.start();
+  transitions.start();
+
+  const shards = config.sweeper.ownShards.map(
+    (shard) =>
+      new ShardSweeper({ shard, shardCount: config.sweeper.shardCount, models, probes: deps.probes, snapshots, transitions, onTransition: deps.onTransition, logger }),
+  );
+  await Promise.all(shards.map((s) => s.reloadRoutes()));
+  const byShard = new Map(shards.map((s, i) => [config.sweeper.ownShards[i]!, s]));
+
+  const agenda = new Agenda({
+    backend: new MongoBackend({ mongo: deps.db, collection: 'agendajobs' }),
+    processEvery: config.sweeper.tickMs,
+    defaultLockLifetime: 60_000,
+  });
+  for (const [shard, sweeper] of byShard) {
+    agenda.define(`sweep:${shard}`, async () => void (await sweeper.tick()), { concurrency: 1, lockLimit: 1, logging: false });
+  }
+  agenda.define('sweep:reload-routes', async () => void (await Promise.all(shards.map((s) => s.reloadRoutes()))), { concurrency: 1, logging: false });
+  await agenda.start();
+  for (const shard of byShard.keys()) await agenda.every(config.sweeper.tickMs, `sweep:${shard}`);
+  await agenda.every(RELOAD_EVERY_MS, 'sweep:reload-routes');
+
+  const traps =
+    config.traps.port > 0
+      ? await startTrapReceiver({
+          port: config.traps.port,
+          address: config.traps.address,
+          communities: config.traps.communities,
+          lookup: (agent, ifIndex) => shards.flatMap((s) => s.routesForTrap(trapKey(agent, ifIndex))),
+          onSignal: (signal) => void byShard.get(shardOf(signal.routeId, config.sweeper.shardCount))?.applySignal(signal),
+          logger,
+        })
+      : undefined;
+
+  logger.info({ shards: config.sweeper.ownShards, routes: shards.reduce((n, s) => n + s.routeCount, 0), trapPort: traps?.port }, 'sweeper started');
+  return {
+    shards,
+    trapPort: traps?.port,
+    stats: () => ({ snapshots: snapshots.stats(), transitions: transitions.stats(), routes: shards.reduce((n, s) => n + s.routeCount, 0) }),
+    async stop() {
+      await traps?.close();
+      await agenda.stop(false);
+      await Promise.all(shards.map((s) => s.drain()));
+      await Promise.all([snapshots.stop(), transitions.stop()]);
+    },
+  };
+}
