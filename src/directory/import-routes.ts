@@ -40,11 +40,13 @@ export async function importRouteFile(
   const now = new Date();
   const plan = buildPlan(routeFile, deps.models, { file: path.resolve(file), sha256, importedAt: now });
 
+  // One read of each (small) directory collection: FerretDB answers a large `$in` slowly.
   const before = new Map<SectionName, Map<string, Doc>>();
   for (const step of plan) {
-    const query = step.model.find({ _id: { $in: step.docs.map((d) => d._id) } }).lean<Doc[]>();
+    const query = step.model.find().lean<Doc[]>();
     const existing = step.name === 'routes' ? await query.select('+customerIds') : await query;
-    before.set(step.name, new Map(existing.map((d) => [d._id, d])));
+    const wanted = new Set(step.docs.map((d) => d._id));
+    before.set(step.name, new Map(existing.filter((d) => wanted.has(d._id)).map((d) => [d._id, d])));
   }
   keepRunTimeMaintenance(plan, before);
   await validateWithModels(plan, file);
@@ -62,19 +64,20 @@ export async function importRouteFile(
       };
       if (changed.length === 0) continue;
       written.push({ step, ids: changed.map((d) => d._id) });
+      const stamped = (d: Doc) => ({ ...d, createdAt: old.get(d._id)?.createdAt ?? now, updatedAt: now });
       if (step.name === 'routes') {
         for (const d of changed) deps.logger.info({ routeId: d._id, change: old.has(d._id) ? 'updated' : 'created' }, 'route written');
       }
-      await step.model.bulkWrite(
-        changed.map((d) => ({
-          replaceOne: {
-            filter: { _id: d._id },
-            replacement: { ...d, createdAt: old.get(d._id)?.createdAt ?? now, updatedAt: now },
-            upsert: true,
-          },
-        })),
-        { ordered: true, timestamps: false },
-      );
+      // New documents are inserted in bulk; only changed ones are replaced one by one.
+      const fresh = changed.filter((d) => !old.has(d._id));
+      const replaced = changed.filter((d) => old.has(d._id));
+      if (fresh.length > 0) await step.model.insertMany(fresh.map(stamped), { ordered: true, lean: true });
+      if (replaced.length > 0) {
+        await step.model.bulkWrite(
+          replaced.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: stamped(d) } })),
+          { ordered: true, timestamps: false },
+        );
+      }
     }
   } catch (err) {
     deps.logger.error({ err, file }, 'route import failed while writing; restoring the previous documents');
@@ -179,8 +182,9 @@ async function rollBack(written: { step: PlanStep; ids: string[] }[], before: Ma
     for (const id of ids) {
       try {
         const previous = old.get(id);
-        if (previous) await step.model.replaceOne({ _id: id }, previous, { timestamps: false });
-        else await step.model.deleteOne({ _id: id });
+        // Through the driver, so the restored document is byte for byte what was read.
+        if (previous) await step.model.collection.replaceOne({ _id: id as never }, previous);
+        else await step.model.collection.deleteOne({ _id: id as never });
       } catch (err) {
         logger.error({ err, collection: step.name, id }, 'could not restore a document after a failed import');
       }

@@ -20,6 +20,7 @@ async function startEnv(extra: NodeJS.ProcessEnv = {}) {
       STATETRACE_TEMPORAL_PORT: '0',
       STATETRACE_TEMPORAL_UI_PORT: '0',
       STATETRACE_FERRETDB_PORT: '0',
+      STATETRACE_TRAP_PORT: String(await freePort()),
       TEMPORAL_ADDRESS: '',
       MONGODB_URI: '',
       ...extra,
@@ -59,8 +60,14 @@ describe('statetrace start (embedded stack)', () => {
     });
     const pids = serverPids(dataDir);
     expect(processesMentioning(dataDir).sort()).toEqual([...pids].sort());
-    // the example route file was imported at boot
+    // the example route file was imported at boot, and its loopback routes are being probed
     expect(run.output()).toMatch(/route directory loaded from STATETRACE_ROUTES_FILE/);
+    if (signal === 'SIGINT') {
+      const swept = await waitForHealthy(`http://127.0.0.1:${httpPort}/healthz`, 30_000, () => true, (body) =>
+        ((body.checks as { sweeper?: { snapshotsWritten?: number } }).sweeper?.snapshotsWritten ?? 0) >= 2,
+      );
+      expect(swept.checks).toMatchObject({ sweeper: { ok: true, routes: 2 } });
+    }
 
     run.child.kill(signal);
     expect(await run.exited).toBe(0);

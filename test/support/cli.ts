@@ -20,15 +20,20 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
   return { child, output: () => out, exited };
 }
 
-/** Polls url until it answers 200 with JSON; returns the body. */
-export async function waitForHealthy(url: string, timeoutMs: number, isAlive: () => boolean): Promise<Record<string, unknown>> {
+/** Polls url until it answers 200 with JSON (and `accept` likes the body); returns the body. */
+export async function waitForHealthy(
+  url: string,
+  timeoutMs: number,
+  isAlive: () => boolean,
+  accept: (body: Record<string, unknown>) => boolean = () => true,
+): Promise<Record<string, unknown>> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline && isAlive()) {
     try {
       const res = await fetch(url);
       const body = (await res.json()) as Record<string, unknown>;
-      if (res.status === 200) return body;
+      if (res.status === 200 && accept(body)) return body;
       last = JSON.stringify(body);
     } catch (err) {
       last = String(err);
