@@ -43,7 +43,7 @@ describe('BatchWriter', () => {
     expect(await models.RouteTransition.countDocuments()).toBe(5);
   });
 
-  it('drops the oldest beyond maxBuffered, and says so', async () => {
+  it('drops the oldest beyond maxBuffered, and says so', () => {
     const w = new BatchWriter<{ _id: string }>('t', { insertMany: () => Promise.reject(new Error('down')) }, logger, { maxBuffered: 5, maxBatch: 1000 });
     for (let i = 0; i < 8; i++) w.add(doc(i));
     expect(w.stats()).toMatchObject({ buffered: 5, dropped: 3 });
