@@ -55,6 +55,24 @@ export async function startSweeper(deps: {
   await Promise.all(shards.map((s) => s.reloadRoutes()));
   const byShard = new Map(shards.map((s, i) => [config.sweeper.ownShards[i]!, s]));
 
+  // Traps first: a taken port should stop start-up before any job is scheduled.
+  const traps =
+    config.traps.port > 0
+      ? await startTrapReceiver({
+          port: config.traps.port,
+          address: config.traps.address,
+          communities: config.traps.communities,
+          lookup: (agent, ifIndex) => shards.flatMap((s) => s.routesForTrap(trapKey(agent, ifIndex))),
+          onSignal: (signal) => void byShard.get(shardOf(signal.routeId, config.sweeper.shardCount))?.applySignal(signal),
+          logger,
+        }).catch(async (err: unknown) => {
+          await Promise.all([snapshots.stop(), transitions.stop()]);
+          throw new Error(
+            `SNMP trap receiver cannot listen on udp ${config.traps.address}:${config.traps.port} (${(err as Error).message}); set STATETRACE_TRAP_PORT to a free port, or 0 to turn traps off`,
+          );
+        })
+      : undefined;
+
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo: deps.db, collection: 'agendajobs' }),
     processEvery: config.sweeper.tickMs,
@@ -67,18 +85,6 @@ export async function startSweeper(deps: {
   await agenda.start();
   for (const shard of byShard.keys()) await agenda.every(config.sweeper.tickMs, `sweep:${shard}`);
   await agenda.every(RELOAD_EVERY_MS, 'sweep:reload-routes');
-
-  const traps =
-    config.traps.port > 0
-      ? await startTrapReceiver({
-          port: config.traps.port,
-          address: config.traps.address,
-          communities: config.traps.communities,
-          lookup: (agent, ifIndex) => shards.flatMap((s) => s.routesForTrap(trapKey(agent, ifIndex))),
-          onSignal: (signal) => void byShard.get(shardOf(signal.routeId, config.sweeper.shardCount))?.applySignal(signal),
-          logger,
-        })
-      : undefined;
 
   logger.info({ shards: config.sweeper.ownShards, routes: shards.reduce((n, s) => n + s.routeCount, 0), trapPort: traps?.port }, 'sweeper started');
   return {

@@ -1,3 +1,4 @@
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -130,6 +131,20 @@ describe('statetrace start (embedded stack)', () => {
     expect(fs.existsSync(path.join(dataDir, 'embedded.json'))).toBe(false);
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
+  });
+
+  it('stops cleanly, saying what to do, when the SNMP trap port is taken', async () => {
+    const taken = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve));
+    try {
+      const { env, dataDir } = await startEnv({ STATETRACE_TRAP_PORT: String(taken.address().port) });
+      const run = spawnCli(['start'], env);
+      expect(await run.exited).toBe(1);
+      expect(run.output()).toMatch(/SNMP trap receiver cannot listen on udp 127\.0\.0\.1:\d+ \(bind EADDRINUSE[^)]*\); set STATETRACE_TRAP_PORT/);
+      expect(processesMentioning(dataDir)).toEqual([]);
+    } finally {
+      taken.close();
+    }
   });
 
   it('refuses to start with a broken route file and says why', async () => {
