@@ -110,6 +110,7 @@ describe('sweeper on the testbed', () => {
     expect(trapped.t.cause).toBe('snmp-trap');
     expect(trapped.at - cutAt).toBeLessThan(6_000);
     expect(polled.t.cause).toBe('probe');
+    expect(polled.t.consecutiveFailures).toBe(2); // the class's failuresToDown: down on the 2nd failed probe
     expect(polled.at - cutAt).toBeLessThan(6_000);
 
     const healAt = Date.now();
