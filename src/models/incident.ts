@@ -33,6 +33,9 @@ const incidentSchema = new Schema(
     activePath: String,
     channels: { type: [channelRefSchema], default: [] },
     summary: String,
+    /** Time to acknowledge and to resolve, in seconds from detection (set at resolution). */
+    mttaSec: { type: Number, min: 0 },
+    mttrSec: { type: Number, min: 0 },
   },
   { timestamps: true, collection: 'incidents', toObject: { virtuals: true }, toJSON: { virtuals: true } },
 );

@@ -3,6 +3,7 @@ import { Dependency } from './dependency';
 import { EscalationPolicy } from './escalation-policy';
 import { FailoverPolicy } from './failover-policy';
 import { Incident } from './incident';
+import { Notification } from './notification';
 import { NotificationPreference } from './notification-preference';
 import { PendingSignal } from './pending-signal';
 import { RemediationTask } from './remediation-task';
@@ -20,6 +21,7 @@ export const models = {
   EscalationPolicy,
   FailoverPolicy,
   Incident,
+  Notification,
   NotificationPreference,
   PendingSignal,
   RemediationTask,

@@ -136,6 +136,22 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
     actor,
     data: { lossPct: 100 },
   },
+  Notification: {
+    _id: 'notify:inc-1:opened',
+    incidentId: 'inc-1',
+    kind: 'opened',
+    severity: 'critical',
+    routes: ['r1'],
+    targets: ['team:core-net', 'slack:#noc'],
+    title: 'r1 down',
+    text: 'primary path lost 100% of probes',
+    page: true,
+    complete: true,
+    deliveries: [
+      { channel: 'console', target: 'noc', ok: true, at },
+      { channel: 'slack', target: '#noc', ok: false, error: 'channel not configured', at },
+    ],
+  },
   AuditEntry: {
     _id: 'ack:inc-1:U123',
     at,
@@ -165,6 +181,7 @@ const requiredField: { [K in keyof typeof models]: string } = {
   TimelineEvent: 'incidentId',
   RouteTransition: 'kind',
   PendingSignal: 'shard',
+  Notification: 'title',
   AuditEntry: 'actor',
 };
 

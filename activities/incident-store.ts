@@ -1,0 +1,60 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { appendTimelineEvent } from '../src/incidents/append-timeline-event';
+import type { Models } from '../src/models';
+import { insertOnce } from '../src/models/insert-once';
+import type { OpenIncidentInput, TimelineInput, UpdateIncidentInput } from './outage-contract';
+
+const DATE_FIELDS = ['acknowledgedAt', 'failedOverAt', 'failedBackAt', 'resolvedAt'] as const;
+
+/**
+ * The incident record and its timeline, written by the incident's own workflow (the only
+ * writer of the incident document, so plain updates are safe on FerretDB).
+ */
+export function createIncidentActivities({ models }: { models: Pick<Models, 'Incident' | 'TimelineEvent'> }) {
+  return {
+    /** Creates the incident once; a retry (same incidentId) reports created: false. */
+    openIncident: async ({ incidentId, detectedAt, ...fields }: OpenIncidentInput): Promise<{ created: boolean }> => {
+      const created = await insertOnce(models.Incident, { _id: incidentId, ...fields, detectedAt: new Date(detectedAt) });
+      if (!created && !(await models.Incident.exists({ _id: incidentId }))) {
+        // The duplicate key was the unique workflowId: another incident already belongs to this workflow id.
+        throw ApplicationFailure.nonRetryable(`workflow "${fields.workflowId}" already has another incident`, 'IncidentConflict');
+      }
+      return { created };
+    },
+
+    /** Sets the given fields (ISO date strings become dates). */
+    updateIncident: async ({ incidentId, set }: UpdateIncidentInput): Promise<void> => {
+      const fields: Record<string, unknown> = { ...set };
+      for (const field of DATE_FIELDS) {
+        const value = set[field];
+        if (value !== undefined) fields[field] = new Date(value);
+      }
+      const { matchedCount } = await models.Incident.updateOne({ _id: incidentId }, { $set: fields }, { runValidators: true });
+      if (matchedCount === 0) throw unknownIncident(incidentId);
+    },
+
+    /** Appends a timeline event once per eventId. */
+    appendTimeline: async ({ incidentId, at, ...event }: TimelineInput): Promise<{ added: boolean }> => ({
+      added: await appendTimelineEvent(models, incidentId, { ...event, at: new Date(at) }),
+    }),
+
+    /** Computes MTTA (acknowledged − detected) and MTTR (resolved − detected) in seconds and stores them on the incident. */
+    recordResolution: async ({ incidentId }: { incidentId: string }): Promise<{ mttaSec?: number; mttrSec?: number }> => {
+      const incident = await models.Incident.findById(incidentId, { detectedAt: 1, acknowledgedAt: 1, resolvedAt: 1 }).lean();
+      if (!incident) throw unknownIncident(incidentId);
+      const durations: { mttaSec?: number; mttrSec?: number } = {};
+      if (incident.acknowledgedAt) durations.mttaSec = secondsBetween(incident.detectedAt, incident.acknowledgedAt);
+      if (incident.resolvedAt) durations.mttrSec = secondsBetween(incident.detectedAt, incident.resolvedAt);
+      await models.Incident.updateOne({ _id: incidentId }, { $set: durations });
+      return durations;
+    },
+  };
+}
+
+function unknownIncident(incidentId: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(`unknown incident "${incidentId}"`, 'UnknownIncident');
+}
+
+function secondsBetween(from: Date, to: Date): number {
+  return (to.getTime() - from.getTime()) / 1000;
+}

@@ -1,0 +1,171 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Logger } from '../src/logger';
+import type { Models } from '../src/models';
+import { insertOnce } from '../src/models/insert-once';
+import { SEVERITIES } from '../src/models/shared';
+import type { NotificationKind, NotifyInput, NotifyResult, Severity } from './outage-contract';
+
+/** What every channel receives: the message already rendered, plus what it is about. */
+export interface RenderedMessage {
+  incidentId: string;
+  kind: NotificationKind;
+  severity: Severity;
+  routes: string[];
+  title: string;
+  text: string;
+}
+
+/** One integration (console, Slack, Discord, webhook). It reports failures; retrying is Temporal's job. */
+export interface NotificationChannel {
+  name: 'console' | 'slack' | 'discord' | 'webhook';
+  send(msg: RenderedMessage, target: string): Promise<{ ok: boolean; retryable: boolean; error?: string }>;
+}
+
+export interface NotifyDeps {
+  models: Pick<Models, 'Notification' | 'NotificationPreference' | 'RouteRecord'>;
+  channels: NotificationChannel[];
+  logger: Logger;
+}
+
+/** The title prefix of a notification that is recorded and shown but pages nobody. */
+export const NOT_PAGED_MARKER = '[not paged]';
+
+interface Destination {
+  channel: string;
+  target: string;
+}
+
+interface Delivery extends Destination {
+  ok: boolean;
+  error?: string | null;
+  at: Date;
+}
+
+/** What flows through the pipeline; each stage returns it with its part filled in. */
+interface PendingNotification {
+  input: NotifyInput;
+  /** Temporal's attempt number of this activity execution (1 = first). */
+  attempt: number;
+  message: RenderedMessage;
+  /** Set by silence or route. */
+  destinations?: Destination[];
+  /** Recorded deliveries: an earlier attempt's, then this attempt's. */
+  deliveries: Delivery[];
+  /** Set by dedupe when this key was already handled: the remaining stages are skipped. */
+  duplicate: boolean;
+}
+
+type NotifyStage = (n: PendingNotification, deps: NotifyDeps) => PendingNotification | Promise<PendingNotification>;
+
+/**
+ * Inserts the notification under its idempotency key. A key already there is a duplicate,
+ * unless its record is incomplete and this is a Temporal retry (attempt > 1): then this run
+ * finishes what the earlier attempt left undelivered. A first attempt that finds an
+ * incomplete record is a concurrent twin of a run still sending, so it sends nothing.
+ */
+const dedupe: NotifyStage = async (n, { models }) => {
+  const { idempotencyKey, ...fields } = n.input;
+  if (await insertOnce(models.Notification, { _id: idempotencyKey, ...fields, complete: false, deliveries: [] })) return n;
+  const recorded = await models.Notification.findById(idempotencyKey).lean();
+  const resumable = recorded !== null && !recorded.complete && n.attempt > 1;
+  return { ...n, deliveries: recorded?.deliveries ?? [], duplicate: !resumable };
+};
+
+/** page: false (maintenance, suppressed) → shown on the console only, marked as not paged. */
+const silence: NotifyStage = (n) =>
+  n.input.page
+    ? n
+    : { ...n, message: { ...n.message, title: `${NOT_PAGED_MARKER} ${n.message.title}` }, destinations: [{ channel: 'console', target: 'log' }] };
+
+/**
+ * Resolves targets to channel destinations: `team:<id>` through the team's notification
+ * preference (channels whose minSeverity this severity reaches), `<channel>:<target>` as is;
+ * no targets → the owner teams of the routes.
+ */
+const route: NotifyStage = async (n, { models, logger }) => {
+  if (n.destinations) return n; // silenced: the console only
+  const { input } = n;
+  const targets = input.targets.length > 0 ? input.targets : await ownerTeamTargets(models, input.routes);
+  const teamTargets = targets.filter((t) => t.startsWith('team:'));
+  const preferences = await models.NotificationPreference.find({ _id: { $in: teamTargets } }).lean();
+  const fromTeams = preferences.flatMap((p) =>
+    p.channels.filter((c) => reaches(input.severity, c.minSeverity)).map((c) => ({ channel: c.platform, target: c.target })),
+  );
+  const direct = targets.filter((t) => !t.startsWith('team:')).map(parseTarget);
+  const destinations = uniqueDestinations([...fromTeams, ...direct]);
+  if (destinations.length === 0) logger.warn({ incidentId: input.incidentId, kind: input.kind, targets }, 'notification has no recipients');
+  return { ...n, destinations };
+};
+
+/**
+ * Sends to every destination without a successful delivery yet, one after another, recording
+ * each delivery as it happens (a retry after a crash resends only what was not delivered).
+ * Nothing delivered and something worth retrying → a retryable failure, so Temporal retries.
+ */
+const send: NotifyStage = async (n, { models, channels, logger }) => {
+  const succeeded = n.deliveries.filter((d) => d.ok);
+  const pending = (n.destinations ?? []).filter((d) => !succeeded.some((s) => sameDestination(s, d)));
+  let deliveries = succeeded;
+  let retryable = false;
+  for (const destination of pending) {
+    const channel = channels.find((c) => c.name === destination.channel);
+    const outcome = channel ? await channel.send(n.message, destination.target) : { ok: false, retryable: false, error: 'channel not configured' };
+    if (!outcome.ok) logger.warn({ incidentId: n.input.incidentId, ...destination, error: outcome.error }, 'notification delivery failed');
+    retryable ||= outcome.retryable && !outcome.ok;
+    deliveries = [...deliveries, { ...destination, ok: outcome.ok, error: outcome.error, at: new Date() }];
+    await models.Notification.updateOne({ _id: n.input.idempotencyKey }, { $set: { deliveries } });
+  }
+  const retry = retryable && !deliveries.some((d) => d.ok);
+  await models.Notification.updateOne({ _id: n.input.idempotencyKey }, { $set: { complete: !retry } });
+  if (retry) {
+    const errors = deliveries.map((d) => `${d.channel}:${d.target}: ${d.error ?? 'failed'}`).join('; ');
+    throw ApplicationFailure.retryable(`no notification delivery succeeded (${errors})`, 'NotificationUndelivered');
+  }
+  return { ...n, deliveries };
+};
+
+/** The fixed order of the notification pipeline. */
+const PIPELINE: NotifyStage[] = [dedupe, silence, route, send];
+
+/** The notification pipeline as an activity: dedupe → silence → route → send. */
+export function createNotifyActivities(deps: NotifyDeps) {
+  return {
+    notify: async (input: NotifyInput): Promise<NotifyResult> => {
+      let n: PendingNotification = { input, attempt: Context.current().info.attempt, message: renderMessage(input), deliveries: [], duplicate: false };
+      for (const stage of PIPELINE) {
+        if (n.duplicate) break;
+        n = await stage(n, deps);
+      }
+      return { duplicate: n.duplicate, deliveries: n.deliveries.map(({ channel, target, ok, error }) => ({ channel, target, ok, ...(error ? { error } : {}) })) };
+    },
+  };
+}
+
+function renderMessage({ incidentId, kind, severity, routes, title, text }: NotifyInput): RenderedMessage {
+  return { incidentId, kind, severity, routes, title, text };
+}
+
+async function ownerTeamTargets(models: NotifyDeps['models'], routeIds: string[]): Promise<string[]> {
+  const routes = await models.RouteRecord.find({ _id: { $in: routeIds } }, { owner: 1 }).lean();
+  return [...new Set(routes.flatMap((r) => (r.owner?.team ? [`team:${r.owner.team}`] : [])))];
+}
+
+/** true when a notification of `severity` is at least as severe as `minSeverity` (critical > major > warning > info). */
+function reaches(severity: Severity, minSeverity: Severity): boolean {
+  return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(minSeverity);
+}
+
+/** `slack:#noc` → { channel: 'slack', target: '#noc' }; URLs keep their own colons. */
+function parseTarget(target: string): Destination {
+  const [channel = '', ...rest] = target.split(':');
+  return { channel, target: rest.join(':') };
+}
+
+function sameDestination(a: Destination, b: Destination): boolean {
+  return a.channel === b.channel && a.target === b.target;
+}
+
+function uniqueDestinations(destinations: Destination[]): Destination[] {
+  return destinations.filter((d, i) => destinations.findIndex((e) => sameDestination(d, e)) === i);
+}

@@ -1,0 +1,100 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createIncidentActivities } from '../../activities/incident-store';
+import type { OpenIncidentInput, UpdateIncidentInput } from '../../activities/outage-contract';
+import { models } from '../../src/models';
+import { useTestDatabase } from '../support/database';
+
+const db = useTestDatabase('incident_store');
+beforeEach(() => db.clear());
+const activities = createIncidentActivities({ models });
+// Activity failures are expected here; keep the SDK's log of them out of the test output.
+const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => {}) });
+
+const detectedAt = '2026-11-22T10:00:00.000Z';
+const opening: OpenIncidentInput = {
+  incidentId: 'inc-r1-1',
+  workflowId: 'outage:r1',
+  routes: ['r1'],
+  dependency: 'core-rtr-1',
+  severity: 'critical',
+  state: 'open',
+  trigger: 'primary_down',
+  detectedAt,
+  activePath: 'main',
+};
+const update = (input: UpdateIncidentInput) => env.run(activities.updateIncident, input);
+const later = (sec: number) => new Date(Date.parse(detectedAt) + sec * 1000).toISOString();
+
+describe('openIncident', () => {
+  it('creates the incident once', async () => {
+    expect(await env.run(activities.openIncident, opening)).toEqual({ created: true });
+    expect(await env.run(activities.openIncident, opening)).toEqual({ created: false });
+    expect(await models.Incident.countDocuments()).toBe(1);
+    expect(await models.Incident.findById('inc-r1-1').lean()).toMatchObject({
+      workflowId: 'outage:r1',
+      routes: ['r1'],
+      state: 'open',
+      detectedAt: new Date(detectedAt),
+      activePath: 'main',
+    });
+  });
+
+  it('refuses, without retries, a second incident for the same workflow id', async () => {
+    await env.run(activities.openIncident, opening);
+    const err = await env.run(activities.openIncident, { ...opening, incidentId: 'inc-r1-2' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ nonRetryable: true, type: 'IncidentConflict' });
+  });
+});
+
+describe('updateIncident', () => {
+  it('sets the given fields, with ISO strings stored as dates', async () => {
+    await env.run(activities.openIncident, opening);
+    const acknowledgedBy = { platform: 'slack' as const, id: 'U1', name: 'alice' };
+    await update({ incidentId: 'inc-r1-1', set: { state: 'acknowledged', acknowledgedAt: later(90), acknowledgedBy } });
+    expect(await models.Incident.findById('inc-r1-1').lean()).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedAt: new Date(later(90)),
+      acknowledgedBy,
+      severity: 'critical',
+    });
+  });
+
+  it('fails an unknown incident without retries', async () => {
+    const err = await update({ incidentId: 'nope', set: { state: 'resolved' } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ nonRetryable: true, type: 'UnknownIncident' });
+  });
+});
+
+describe('appendTimeline', () => {
+  it('adds an event once per eventId', async () => {
+    await env.run(activities.openIncident, opening);
+    const event = { incidentId: 'inc-r1-1', eventId: 'detected', at: detectedAt, kind: 'detected', message: 'primary down', data: { lossPct: 100 } };
+    expect(await env.run(activities.appendTimeline, event)).toEqual({ added: true });
+    expect(await env.run(activities.appendTimeline, event)).toEqual({ added: false });
+    expect(await env.run(activities.appendTimeline, { ...event, eventId: 'ack', at: later(90) })).toEqual({ added: true });
+    const incident = await models.Incident.findById('inc-r1-1').populate('timeline').lean<{ timeline: { eventId: string; at: Date }[] }>();
+    expect(incident!.timeline.map((e) => [e.eventId, e.at])).toEqual([
+      ['detected', new Date(detectedAt)],
+      ['ack', new Date(later(90))],
+    ]);
+  });
+});
+
+describe('recordResolution', () => {
+  it('computes MTTA and MTTR from the stored times and stores them', async () => {
+    await env.run(activities.openIncident, opening);
+    await update({ incidentId: 'inc-r1-1', set: { acknowledgedAt: later(90), resolvedAt: later(600.5), state: 'resolved' } });
+    expect(await env.run(activities.recordResolution, { incidentId: 'inc-r1-1' })).toEqual({ mttaSec: 90, mttrSec: 600.5 });
+    expect(await models.Incident.findById('inc-r1-1').lean()).toMatchObject({ mttaSec: 90, mttrSec: 600.5 });
+  });
+
+  it('leaves MTTA out when nobody acknowledged', async () => {
+    await env.run(activities.openIncident, opening);
+    await update({ incidentId: 'inc-r1-1', set: { resolvedAt: later(120), state: 'resolved' } });
+    expect(await env.run(activities.recordResolution, { incidentId: 'inc-r1-1' })).toEqual({ mttrSec: 120 });
+    expect(await models.Incident.findById('inc-r1-1').lean()).not.toHaveProperty('mttaSec');
+  });
+});

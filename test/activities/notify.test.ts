@@ -1,0 +1,204 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { createConsoleChannel } from '../../activities/channels/console';
+import { createNotifyActivities, type NotificationChannel } from '../../activities/notify';
+import type { NotifyInput, NotifyResult } from '../../activities/outage-contract';
+import { importRouteFile } from '../../src/directory/import-routes';
+import { createLogger } from '../../src/logger';
+import { models } from '../../src/models';
+import { useTestDatabase } from '../support/database';
+import { variant, writeTempFile } from '../fixtures/route-files';
+
+useTestDatabase('notify');
+const logger = createLogger('silent');
+const quiet = { logger: new DefaultLogger('ERROR', () => {}) };
+type Notify = (input: NotifyInput) => Promise<NotifyResult>;
+
+/** Runs notify as the given attempt of a Temporal activity execution (retries count from 2). */
+function asAttempt(attempt: number) {
+  const env = new MockActivityEnvironment({ attempt }, quiet);
+  return (notify: Notify, notifyInput: NotifyInput) => env.run<[NotifyInput], NotifyResult, Notify>(notify, notifyInput);
+}
+const firstAttempt = asAttempt(1);
+const retryAttempt = asAttempt(2);
+
+// core-net (owner of r1 and r2) hears from warning up on the console, and critical ones on Slack too.
+const ROUTE_FILE = variant(
+  '    contact: core-net@example.com\n',
+  `    contact: core-net@example.com
+    notify:
+      - { platform: console, target: noc }
+      - { platform: slack, target: "#core-critical", minSeverity: critical }
+`,
+);
+
+/** Console lines written by the console channel, one entry per message. */
+let consoleLines: string[];
+const consoleChannel = () => createConsoleChannel({ logger, stream: { write: (line: string) => consoleLines.push(line) } });
+
+/** A real channel implementation whose first send to each target fails as a retryable outage. */
+function channelFailingOnce(name: NotificationChannel['name']): NotificationChannel & { sent: string[] } {
+  const failed = new Set<string>();
+  const sent: string[] = [];
+  return {
+    name,
+    sent,
+    send: (_msg, target) => {
+      if (!failed.has(target)) {
+        failed.add(target);
+        return Promise.resolve({ ok: false, retryable: true, error: 'HTTP 503' });
+      }
+      sent.push(target);
+      return Promise.resolve({ ok: true, retryable: false });
+    },
+  };
+}
+
+function input(over: Partial<NotifyInput> = {}): NotifyInput {
+  return {
+    idempotencyKey: 'notify:inc-1:opened',
+    incidentId: 'inc-1',
+    kind: 'opened',
+    severity: 'warning',
+    routes: ['r1'],
+    targets: [],
+    title: 'r1 down',
+    text: 'primary path lost every probe',
+    page: true,
+    ...over,
+  };
+}
+
+const byTarget = (a: { channel: string; target: string }, b: { channel: string; target: string }) =>
+  `${a.channel}:${a.target}`.localeCompare(`${b.channel}:${b.target}`);
+
+beforeAll(async () => {
+  await importRouteFile(writeTempFile(ROUTE_FILE), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger });
+});
+beforeEach(async () => {
+  consoleLines = [];
+  await models.Notification.deleteMany({});
+});
+
+describe('dedupe', () => {
+  const { notify } = createNotifyActivities({ models, logger, channels: [consoleChannel()] });
+
+  it('sends a key once however often it is notified', async () => {
+    const first = await firstAttempt(notify, input());
+    const second = await firstAttempt(notify, input());
+    const retriedAfterCompletion = await retryAttempt(notify, input());
+    expect(consoleLines).toEqual(['[warning] inc-1 r1 down: primary path lost every probe\n']);
+    expect(first).toEqual({ duplicate: false, deliveries: [{ channel: 'console', target: 'noc', ok: true }] });
+    expect(second).toEqual({ duplicate: true, deliveries: first.deliveries });
+    expect(retriedAfterCompletion).toEqual(second);
+    expect(await models.Notification.findById('notify:inc-1:opened').lean()).toMatchObject({ complete: true, page: true, incidentId: 'inc-1' });
+  });
+
+  it('sends a key once when it is notified concurrently', async () => {
+    const results = await Promise.all(Array.from({ length: 5 }, () => firstAttempt(notify, input())));
+    expect(consoleLines).toHaveLength(1);
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(await models.Notification.countDocuments()).toBe(1);
+  });
+});
+
+describe('silence', () => {
+  it('shows a notification that must not page on the console only, marked as not paged', async () => {
+    const slack = channelFailingOnce('slack');
+    const { notify } = createNotifyActivities({ models, logger, channels: [consoleChannel(), slack] });
+    const result = await firstAttempt(notify, input({ page: false, kind: 'maintenance', severity: 'info', targets: ['slack:#noc', 'team:core-net'] }));
+    expect(result.deliveries).toEqual([{ channel: 'console', target: 'log', ok: true }]);
+    expect(consoleLines).toEqual(['[info] inc-1 [not paged] r1 down: primary path lost every probe\n']);
+    expect(slack.sent).toEqual([]);
+    expect(await models.Notification.findById('notify:inc-1:opened').lean()).toMatchObject({ page: false, complete: true });
+  });
+});
+
+describe('route', () => {
+  const { notify } = createNotifyActivities({ models, logger, channels: [consoleChannel()] });
+
+  it('sends to the owner teams’ channels that the severity reaches when no targets are given', async () => {
+    const warning = await firstAttempt(notify, input({ idempotencyKey: 'k-warning', severity: 'warning', routes: ['r1', 'r2'] }));
+    const info = await firstAttempt(notify, input({ idempotencyKey: 'k-info', severity: 'info' }));
+    expect(warning.deliveries).toEqual([{ channel: 'console', target: 'noc', ok: true }]);
+    expect(info.deliveries).toEqual([]);
+    expect(consoleLines).toHaveLength(1);
+  });
+
+  it('resolves team:<id> through its preferences and <channel>:<target> as given', async () => {
+    const result = await firstAttempt(
+      notify,
+      input({ severity: 'critical', targets: ['team:core-net', 'console:war-room', 'webhook:https://hooks.example.com/a?b=c'] }),
+    );
+    expect(result.deliveries.sort(byTarget)).toEqual([
+      { channel: 'console', target: 'noc', ok: true },
+      { channel: 'console', target: 'war-room', ok: true },
+      { channel: 'slack', target: '#core-critical', ok: false, error: 'channel not configured' },
+      { channel: 'webhook', target: 'https://hooks.example.com/a?b=c', ok: false, error: 'channel not configured' },
+    ]);
+    expect(consoleLines).toHaveLength(2);
+  });
+
+  it('records a target whose channel is not configured as a failed delivery, without failing', async () => {
+    const result = await firstAttempt(notify, input({ targets: ['discord:oncall'] }));
+    expect(result).toEqual({ duplicate: false, deliveries: [{ channel: 'discord', target: 'oncall', ok: false, error: 'channel not configured' }] });
+    const stored = await models.Notification.findById('notify:inc-1:opened').lean();
+    expect(stored).toMatchObject({ complete: true, deliveries: [{ channel: 'discord', target: 'oncall', ok: false, error: 'channel not configured' }] });
+    expect(stored!.deliveries[0]!.at).toBeInstanceOf(Date);
+  });
+});
+
+describe('send', () => {
+  it('fails retryably when no delivery succeeded, and the retry sends what failed', async () => {
+    const slack = channelFailingOnce('slack');
+    const discord = channelFailingOnce('discord');
+    const { notify } = createNotifyActivities({ models, logger, channels: [slack, discord] });
+    const targets = ['slack:#noc', 'discord:oncall'];
+
+    const err = await firstAttempt(notify, input({ targets })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ nonRetryable: false, type: 'NotificationUndelivered' });
+    expect(await models.Notification.findById('notify:inc-1:opened').lean()).toMatchObject({ complete: false });
+
+    const retried = await retryAttempt(notify, input({ targets }));
+    expect(retried).toEqual({
+      duplicate: false,
+      deliveries: [
+        { channel: 'slack', target: '#noc', ok: true },
+        { channel: 'discord', target: 'oncall', ok: true },
+      ],
+    });
+    expect([slack.sent, discord.sent]).toEqual([['#noc'], ['oncall']]);
+    expect(await models.Notification.findById('notify:inc-1:opened').lean()).toMatchObject({ complete: true });
+  });
+
+  it('a retry after an attempt died part-way resends only what was not delivered', async () => {
+    let discordUp = false;
+    const discord: NotificationChannel = {
+      name: 'discord',
+      send: () => (discordUp ? Promise.resolve({ ok: true, retryable: false }) : Promise.reject(new Error('socket hang up'))),
+    };
+    const { notify } = createNotifyActivities({ models, logger, channels: [consoleChannel(), discord] });
+    const targets = ['console:noc', 'discord:oncall'];
+
+    await expect(firstAttempt(notify, input({ targets }))).rejects.toThrow('socket hang up');
+    discordUp = true;
+    const retried = await retryAttempt(notify, input({ targets }));
+
+    expect(consoleLines).toHaveLength(1);
+    expect(retried.deliveries).toEqual([
+      { channel: 'console', target: 'noc', ok: true },
+      { channel: 'discord', target: 'oncall', ok: true },
+    ]);
+  });
+
+  it('a first attempt that meets an unfinished record leaves it to the run that owns it', async () => {
+    const slack = channelFailingOnce('slack');
+    const { notify } = createNotifyActivities({ models, logger, channels: [slack] });
+    await expect(firstAttempt(notify, input({ targets: ['slack:#noc'] }))).rejects.toBeInstanceOf(ApplicationFailure);
+    const again = await firstAttempt(notify, input({ targets: ['slack:#noc'] }));
+    expect(again).toEqual({ duplicate: true, deliveries: [{ channel: 'slack', target: '#noc', ok: false, error: 'HTTP 503' }] });
+    expect(slack.sent).toEqual([]);
+  });
+});
