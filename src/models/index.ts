@@ -1,6 +1,7 @@
 import { AuditEntry } from './audit-entry';
 import { Dependency } from './dependency';
 import { EscalationPolicy } from './escalation-policy';
+import { ExecutorRun } from './executor-run';
 import { FailoverPolicy } from './failover-policy';
 import { Incident } from './incident';
 import { Notification } from './notification';
@@ -19,6 +20,7 @@ export const models = {
   AuditEntry,
   Dependency,
   EscalationPolicy,
+  ExecutorRun,
   FailoverPolicy,
   Incident,
   Notification,

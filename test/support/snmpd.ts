@@ -9,6 +9,8 @@ import { createLogger } from '../../src/logger';
 export interface SnmpdOptions {
   /** Extra `override OID TYPE VALUE` lines, e.g. `['1.3.6.1.2.1.15.3.1.2.198.18.200.1 integer 6']`. */
   overrides?: string[];
+  /** A community allowed to SET from 127.0.0.1 (e.g. `private`). Objects the conf does not fix, such as sysContact.0, are then writable. */
+  rwCommunity?: string;
 }
 
 export interface TestSnmpd {
@@ -37,6 +39,7 @@ export async function startSnmpd(opts: SnmpdOptions = {}): Promise<TestSnmpd> {
       `agentaddress udp:127.0.0.1:${port},udp6:[::1]:${port}`,
       `rocommunity ${community} 127.0.0.1`,
       `rocommunity6 ${community} ::1`,
+      ...(opts.rwCommunity ? [`rwcommunity ${opts.rwCommunity} 127.0.0.1`] : []),
       `createUser ${v3.user} SHA "${v3.authKey}" AES "${v3.privKey}"`,
       `rouser ${v3.user} priv`,
       ...(opts.overrides ?? []).map((line) => `override ${line}`),
