@@ -15,10 +15,6 @@ export function createIncidentActivities({ models }: { models: Pick<Models, 'Inc
     /** Creates the incident once; a retry (same incidentId) reports created: false. */
     openIncident: async ({ incidentId, detectedAt, ...fields }: OpenIncidentInput): Promise<{ created: boolean }> => {
       const created = await insertOnce(models.Incident, { _id: incidentId, ...fields, detectedAt: new Date(detectedAt) });
-      if (!created && !(await models.Incident.exists({ _id: incidentId }))) {
-        // The duplicate key was the unique workflowId: another incident already belongs to this workflow id.
-        throw ApplicationFailure.nonRetryable(`workflow "${fields.workflowId}" already has another incident`, 'IncidentConflict');
-      }
       return { created };
     },
 

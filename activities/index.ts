@@ -1,6 +1,7 @@
 import { createLogger, type Logger } from '../src/logger';
 import type { Models } from '../src/models';
 import { createConsoleChannel } from './channels/console';
+import { createFailoverActivities } from './failover-executor';
 import { createIncidentActivities } from './incident-store';
 import { createNotifyActivities, type NotificationChannel } from './notify';
 import { createRouteDirectoryActivities } from './route-directory';
@@ -13,6 +14,7 @@ export function createActivities(deps: { models: Models; logger?: Logger; channe
     ...createRouteDirectoryActivities(deps),
     ...createIncidentActivities(deps),
     ...createNotifyActivities({ ...deps, logger, channels }),
+    ...createFailoverActivities({ models: deps.models, logger }),
   };
 }
 

@@ -9,8 +9,17 @@ export interface RouteContext {
   paths: { id: string; role: 'primary' | 'backup'; nextHop: string; interface?: string }[];
   routeClass: { id: string; telemetrySlaSec: number; thresholds: { latencyMs: number; lossPct: number; jitterMs: number } };
   owner: { team: string; name: string; contact: string; oncall: { slack: string[]; discord: string[] } };
-  failoverPolicy?: Record<string, unknown>;
-  escalationPolicy?: Record<string, unknown>;
+  /** Maintenance windows (ISO times), from the file and added at run time. */
+  maintenance: { start: string; end: string; reason: string }[];
+  failoverPolicy?: {
+    id: string;
+    mode: 'automatic' | 'manual';
+    failoverThreshold: number;
+    failbackThreshold: number;
+    failbackDelaySec: number;
+    failbackMode: 'automatic' | 'approval';
+  };
+  escalationPolicy?: { id: string; levels: { afterSec: number; notify: string[] }[]; repeat: number; repeatEverySec: number };
 }
 
 export type AuditInput = Pick<AuditEntryDoc, 'action' | 'outcome'> & {
@@ -57,8 +66,25 @@ export function createRouteDirectoryActivities({ models }: { models: Models }) {
           contact: route.owner?.contact ?? team.contact,
           oncall: { slack: team.oncall?.slack ?? [], discord: team.oncall?.discord ?? [] },
         },
-        failoverPolicy: failoverPolicy ? stripMeta(failoverPolicy) : undefined,
-        escalationPolicy: escalationPolicy ? stripMeta(escalationPolicy) : undefined,
+        maintenance: route.maintenance.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString(), reason: w.reason })),
+        failoverPolicy: failoverPolicy
+          ? {
+              id: failoverPolicy._id,
+              mode: failoverPolicy.mode,
+              failoverThreshold: failoverPolicy.failoverThreshold,
+              failbackThreshold: failoverPolicy.failbackThreshold,
+              failbackDelaySec: failoverPolicy.failbackDelaySec,
+              failbackMode: failoverPolicy.failbackMode,
+            }
+          : undefined,
+        escalationPolicy: escalationPolicy
+          ? {
+              id: escalationPolicy._id,
+              levels: escalationPolicy.levels.map((l) => ({ afterSec: l.afterSec, notify: l.notify })),
+              repeat: escalationPolicy.repeat,
+              repeatEverySec: escalationPolicy.repeatEverySec,
+            }
+          : undefined,
       };
     },
 
@@ -67,9 +93,4 @@ export function createRouteDirectoryActivities({ models }: { models: Models }) {
       await insertOnce(models.AuditEntry, { _id: idempotencyKey, ...entry });
     },
   };
-}
-
-function stripMeta<T extends { createdAt?: unknown; updatedAt?: unknown; __v?: unknown }>(doc: T) {
-  const { createdAt: _c, updatedAt: _u, __v: _v, ...rest } = doc;
-  return rest as Record<string, unknown>;
 }

@@ -46,7 +46,7 @@ export async function run(args: string[]): Promise<void> {
       db: mongoose.connection.db!,
       probes: { runProbe, probeIcmpBatch },
       logger,
-      onTransition: (routeId, t) => {
+      onTransition: ({ id: routeId }, t) => {
         if (t.kind === 'down') downs.push({ routeId, at: Date.now() });
         if (t.kind === 'recovered' || t.kind === 'recovering') ups.push({ routeId, at: Date.now() });
       },

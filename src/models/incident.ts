@@ -41,7 +41,8 @@ const incidentSchema = new Schema(
 );
 /** The timeline lives in its own insert-once collection (see timeline-event.ts); populate('timeline') reads it. */
 incidentSchema.virtual('timeline', { ref: 'TimelineEvent', localField: '_id', foreignField: 'incidentId', options: { sort: { at: 1, _id: 1 } } });
-incidentSchema.index({ workflowId: 1 }, { unique: true });
+// Not unique: a workflow id (outage:<route>) is reused by the route's next outage.
+incidentSchema.index({ workflowId: 1, detectedAt: -1 });
 incidentSchema.index({ state: 1, detectedAt: -1 });
 incidentSchema.index({ routes: 1, detectedAt: -1 });
 incidentSchema.index({ dependency: 1 });

@@ -13,6 +13,8 @@ import type { Logger } from '../logger';
 import { models } from '../models';
 import { connectTemporalClient, connectTemporalWorker } from '../temporal/connection';
 import { temporalSdkLogger } from '../temporal/sdk-logger';
+import { Client, type Connection } from '@temporalio/client';
+import { outageStarter } from '../outage/start-outages';
 import { createWorker } from '../worker/create-worker';
 
 export interface ServiceSelection {
@@ -117,8 +119,25 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       logger.info({ routes: result.sections.routes }, 'route directory loaded from STATETRACE_ROUTES_FILE');
     }
 
+    let temporalClient: Connection | undefined;
+    const temporal = async () => {
+      if (!temporalClient) {
+        temporalClient = await connectTemporalClient(config.temporal, temporalAddress);
+        shutdown.add('temporal client', () => temporalClient!.close());
+      }
+      return temporalClient;
+    };
+
     if (parts.sweeper) {
-      const sweeper = await startSweeper({ config, models, db: mongoose.connection.db!, probes: { runProbe, probeIcmpBatch }, logger });
+      const client = new Client({ connection: await temporal(), namespace: config.temporal.namespace });
+      const sweeper = await startSweeper({
+        config,
+        models,
+        db: mongoose.connection.db!,
+        probes: { runProbe, probeIcmpBatch },
+        logger,
+        onTransition: outageStarter({ client, taskQueue: config.temporal.taskQueue, logger }),
+      });
       shutdown.add('sweeper', () => sweeper.stop());
       checks.sweeper = () => {
         const stats = sweeper.stats();
@@ -130,7 +149,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
     if (parts.worker) {
       const connection = await connectTemporalWorker(config.temporal, temporalAddress);
       shutdown.add('temporal worker connection', () => connection.close());
-      const worker = await createWorker({ connection, config, models });
+      const worker = await createWorker({ connection, config, models, logger });
       const running = worker.run();
       shutdown.add('temporal worker', async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -148,8 +167,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
     }
 
     if (parts.api) {
-      const client = await connectTemporalClient(config.temporal, temporalAddress);
-      shutdown.add('temporal client', () => client.close());
+      const client = await temporal();
       checks.temporal = async () => {
         const info = await client.workflowService.getSystemInfo({});
         return { address: temporalAddress, namespace: config.temporal.namespace, serverVersion: info.serverVersion, embedded: Boolean(stack.started.temporal) };

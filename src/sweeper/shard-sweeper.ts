@@ -16,7 +16,7 @@ export interface ProbeRunner {
 }
 
 /** Receives every transition (recorded now; the outage workflow's signalWithStart later). */
-export type TransitionListener = (routeId: string, transition: Transition, evaluation: Evaluation) => void | Promise<void>;
+export type TransitionListener = (route: SweepRoute, transition: Transition, evaluation: Evaluation) => void | Promise<void>;
 
 interface RouteRuntime {
   route: SweepRoute;
@@ -176,7 +176,7 @@ export class ShardSweeper {
         detail: evaluation.sources.map((s) => s.detail).filter(Boolean).join('; ') || undefined,
       } as { _id: string });
       this.deps.logger.info({ routeId: route.id, transition: t.kind, from: t.from, to: t.to, cause: t.cause, score: evaluation.score }, 'route health transition');
-      void Promise.resolve(this.deps.onTransition?.(route.id, t, evaluation)).catch((err: unknown) =>
+      void Promise.resolve(this.deps.onTransition?.(route, t, evaluation)).catch((err: unknown) =>
         this.deps.logger.error({ err, routeId: route.id }, 'transition listener failed'),
       );
     }

@@ -13,6 +13,8 @@ export interface SweepRoute {
   debounce: DebounceSettings;
   /** `<agent>|<ifIndex>` of the interfaces whose linkDown traps concern this route. */
   trapKeys: string[];
+  /** What the route shares with others (outages are grouped by the first). */
+  dependencies: string[];
 }
 
 export const trapKey = (agent: string, ifIndex: number) => `${agent}|${ifIndex}`;
@@ -24,7 +26,7 @@ export async function loadSweepRoutes(
   shardCount: number,
 ): Promise<{ routes: SweepRoute[]; skipped: string[] }> {
   const [records, classes] = await Promise.all([
-    models.RouteRecord.find({}, { _id: 1, intervalSec: 1, probes: 1, routeClass: 1 }).lean(),
+    models.RouteRecord.find({}, { _id: 1, intervalSec: 1, probes: 1, routeClass: 1, dependencies: 1 }).lean(),
     models.RouteClass.find().lean(),
   ]);
   const classById = new Map(classes.map((c) => [c._id, c]));
@@ -44,6 +46,7 @@ export async function loadSweepRoutes(
       probes,
       thresholds: cls.thresholds,
       debounce: { ...cls.debounce, flapping: cls.flapping, telemetrySlaSec: cls.telemetrySlaSec },
+      dependencies: r.dependencies,
       trapKeys: probes.flatMap((p) => (p.kind === 'snmp' && p.check.type === 'ifOperStatus' && p.check.ifIndex !== undefined ? [trapKey(p.agent, p.check.ifIndex)] : [])),
     });
   }

@@ -1,14 +1,16 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { createActivities } from '../../activities';
 import type { Config } from '../config';
+import type { Logger } from '../logger';
 import type { Models } from '../models';
 
-/** The Temporal worker on StateTrace's task queue, with every activity wired. */
-export function createWorker(deps: { connection: NativeConnection; config: Config; models: Models }): Promise<Worker> {
+/** The Temporal worker on StateTrace's task queue: the outage workflow and every activity. */
+export function createWorker(deps: { connection: NativeConnection; config: Config; models: Models; logger: Logger }): Promise<Worker> {
   return Worker.create({
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
-    activities: createActivities({ models: deps.models }),
+    workflowsPath: require.resolve('../../workflows'),
+    activities: createActivities({ models: deps.models, logger: deps.logger }),
   });
 }

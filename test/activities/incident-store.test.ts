@@ -1,4 +1,3 @@
-import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createIncidentActivities } from '../../activities/incident-store';
@@ -41,11 +40,10 @@ describe('openIncident', () => {
     });
   });
 
-  it('refuses, without retries, a second incident for the same workflow id', async () => {
+  it('opens the next outage of the same workflow id (the route’s next outage) as a new incident', async () => {
     await env.run(activities.openIncident, opening);
-    const err = await env.run(activities.openIncident, { ...opening, incidentId: 'inc-r1-2' }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ nonRetryable: true, type: 'IncidentConflict' });
+    expect(await env.run(activities.openIncident, { ...opening, incidentId: 'inc-r1-2', detectedAt: later(86_400) })).toEqual({ created: true });
+    expect(await models.Incident.countDocuments({ workflowId: 'outage:r1' })).toBe(2);
   });
 });
 

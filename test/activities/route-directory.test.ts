@@ -24,7 +24,8 @@ describe('loadRouteContext', () => {
     expect(ctx.paths.map((p) => `${p.role}:${p.nextHop}`)).toEqual(['primary:127.0.0.1', 'backup:127.0.0.2']);
     expect(ctx.routeClass).toEqual({ id: 'core', telemetrySlaSec: 30, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 } });
     expect(ctx.owner).toEqual({ team: 'core-net', name: 'Core Network', contact: 'core-net@example.com', oncall: { slack: [], discord: [] } });
-    expect(ctx.failoverPolicy).toMatchObject({ _id: 'manual', mode: 'manual', failbackThreshold: 80 });
+    expect(ctx.failoverPolicy).toEqual({ id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'automatic' });
+    expect(ctx.maintenance).toEqual([]);
     expect(ctx.escalationPolicy).toBeUndefined();
     // Temporal serialises activity results as JSON: nothing may be lost on the way.
     expect(JSON.parse(JSON.stringify(ctx))).toEqual(ctx);

@@ -268,8 +268,10 @@ describe('idempotent appends (FerretDB has neither transactions nor atomic concu
     expect(await models.AuditEntry.countDocuments()).toBe(1);
   });
 
-  it('a unique index refuses a second incident for the same workflow', async () => {
+  it('a second incident of the same workflow id (the route’s next outage) is its own document; a repeated id is refused', async () => {
     await models.Incident.create(samples.Incident);
-    await expect(models.Incident.create({ ...samples.Incident, _id: 'inc-other' })).rejects.toThrow(/duplicate key/i);
+    await models.Incident.create({ ...samples.Incident, _id: 'inc-next', detectedAt: new Date(at.getTime() + 86_400_000) });
+    expect(await models.Incident.countDocuments({ workflowId: samples.Incident.workflowId as string })).toBe(2);
+    await expect(models.Incident.create(samples.Incident)).rejects.toThrow(/duplicate key/i);
   });
 });

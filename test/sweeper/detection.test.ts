@@ -83,7 +83,7 @@ beforeAll(async () => {
     db: mongoose.connection.db!,
     probes: { runProbe, probeIcmpBatch },
     logger,
-    onTransition: (routeId, t) => void seen.push({ routeId, t, at: Date.now() }),
+    onTransition: (route, t) => void seen.push({ routeId: route.id, t, at: Date.now() }),
   });
 }, 60_000);
 

@@ -1,0 +1,259 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { loadConfig } from '../../src/config';
+import { toolPaths } from '../../src/tools';
+import { acknowledge, outageState, requestFailover, resolve, routeTransition, type RouteTransitionSignal } from '../../workflows/messages';
+import type { outageWorkflow } from '../../workflows/outage';
+import { down, fakeActivities, routeContext, up, type PathScript } from '../support/outage-fakes';
+import type { RouteContext } from '../../activities/route-directory';
+
+/**
+ * The outage workflow on Temporal's time-skipping test server with in-memory activities:
+ * hours of escalation and failback delay pass in seconds. With STATETRACE_RECORD_HISTORIES=1
+ * each test's history is saved to test/workflows/histories/ for the replay test.
+ */
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+const HISTORIES = path.join(__dirname, 'histories');
+
+beforeAll(async () => {
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: toolPaths(loadConfig().toolsDir).temporalTestServer } },
+  });
+  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
+}, 120_000);
+
+afterAll(() => env?.teardown());
+
+const transition = (routeId: string, kind: RouteTransitionSignal['kind'], status: RouteTransitionSignal['status'] = 'down'): RouteTransitionSignal => ({
+  routeId,
+  kind,
+  at: new Date().toISOString(),
+  status,
+  score: status === 'up' ? 100 : 0,
+  taxonomy: status === 'down' ? ['unreachable'] : [],
+  cause: 'probe',
+});
+
+/** Runs fn with a worker on the given fakes; the history is kept for the replay test. */
+async function withOutage(
+  name: string,
+  contexts: Record<string, RouteContext>,
+  script: PathScript,
+  first: RouteTransitionSignal,
+  fn: (h: WorkflowHandle<typeof outageWorkflow>, calls: ReturnType<typeof fakeActivities>['calls']) => Promise<void>,
+  input: Partial<Parameters<typeof outageWorkflow>[0]> = {},
+) {
+  const { activities, calls } = fakeActivities(contexts, script);
+  const taskQueue = `outage-test-${name}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.signalWithStart<typeof outageWorkflow, [RouteTransitionSignal]>('outageWorkflow', {
+      workflowId: `outage:${name}`,
+      taskQueue,
+      args: [{ key: `route:${first.routeId}`, confirm: { attempts: 2, intervalMs: 1000 }, failbackCheckMs: 10_000, ...input }],
+      signal: routeTransition,
+      signalArgs: [first],
+    });
+    try {
+      await fn(handle, calls);
+    } catch (err) {
+      // A failed test must not leave a workflow that holds the shared test server's clock.
+      await handle.terminate('test failed').catch(() => undefined);
+      throw err;
+    }
+    // STATETRACE_RECORD_HISTORIES=1 refreshes the histories the replay test checks (commit them).
+    if (process.env.STATETRACE_RECORD_HISTORIES === '1') {
+      fs.mkdirSync(HISTORIES, { recursive: true });
+      // Binary protobuf: proto3 JSON conversion trips over jest's module registry.
+      fs.writeFileSync(path.join(HISTORIES, `${name}.history.pb`), temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
+    }
+  });
+}
+
+const kinds = (calls: { kind: string }[]) => calls.map((c) => c.kind);
+const primaryDown: PathScript = (_r, pathId) => (pathId === 'primary' ? down : up);
+
+describe('outage workflow (time-skipping)', () => {
+  it('escalates level by level on durable timers and stops at the acknowledgement', async () => {
+    const ctx = routeContext('r1', { failoverPolicy: undefined });
+    await withOutage('escalation', { r1: ctx }, primaryDown, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('10 seconds');
+      expect(kinds(calls.notify)).toEqual(['opened']);
+      expect(calls.notify[0]).toMatchObject({ severity: 'critical', targets: ['team:net'], page: true });
+      await env.sleep('4 minutes');
+      expect(kinds(calls.notify)).toEqual(['opened']);
+      await env.sleep('2 minutes'); // 6 min: level 2 (300 s) has fired
+      expect(calls.notify.map((n) => [n.kind, n.targets.join()])).toEqual([
+        ['opened', 'team:net'],
+        ['escalated', 'slack:#noc'],
+      ]);
+      const ack = await h.executeUpdate(acknowledge, { args: [{ actor: { platform: 'slack', id: 'U1', name: 'alice' } }] });
+      expect(ack).toEqual({ result: 'acknowledged', by: { platform: 'slack', id: 'U1', name: 'alice' } });
+      const again = await h.executeUpdate(acknowledge, { args: [{ actor: { platform: 'discord', id: '42' } }] });
+      expect(again).toEqual({ result: 'already_acknowledged', by: { platform: 'slack', id: 'U1', name: 'alice' } });
+      await env.sleep('2 hours');
+      expect(kinds(calls.notify)).toEqual(['opened', 'escalated', 'acknowledged']);
+      expect(calls.audit.map((a) => a.action)).toEqual(['incident.acknowledge']);
+      expect((await h.query(outageState)).phase).toBe('acknowledged');
+      await h.executeUpdate(resolve, { args: [{ actor: { platform: 'slack', id: 'U1' }, note: 'fixed the optic' }] });
+      expect((await h.result()).phase).toBe('resolved');
+    });
+  }, 120_000);
+
+  it('walks every level and the repeats when nobody acknowledges', async () => {
+    const ctx = routeContext('r1', { failoverPolicy: undefined });
+    await withOutage('escalation-unacked', { r1: ctx }, primaryDown, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('2 hours');
+      expect(calls.notify.map((n) => [n.kind, n.targets.join()])).toEqual([
+        ['opened', 'team:net'],
+        ['escalated', 'slack:#noc'],
+        ['escalated', 'discord:oncall'],
+        ['escalated', 'discord:oncall'], // repeat 1, 600 s after level 3
+      ]);
+      expect((await h.query(outageState)).escalationLevel).toBe(3);
+      await h.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'ops' } }] });
+      await h.result();
+    });
+  }, 120_000);
+
+  it('a blip that does not confirm closes as transient without paging anyone', async () => {
+    await withOutage('transient', { r1: routeContext('r1') }, () => up, transition('r1', 'down'), async (h, calls) => {
+      const result = await h.result();
+      expect(result.phase).toBe('closed_transient');
+      expect(calls.notify).toEqual([]);
+      expect(calls.executeFailover).toEqual([]);
+      expect(calls.openIncident[0]).toMatchObject({ state: 'closed_transient', severity: 'info' });
+    });
+  }, 60_000);
+
+  it('fails over automatically exactly once, verified, then fails back after the full delay and resolves', async () => {
+    let primaryHealthyFrom = Infinity;
+    const script: PathScript = (_r, pathId) => (pathId === 'primary' ? (Date.now() >= primaryHealthyFrom ? up : down) : up);
+    await withOutage('auto-failover', { r1: routeContext('r1') }, script, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('30 seconds');
+      expect(calls.executeFailover.map((c) => [c.direction, c.toPathId])).toEqual([['failover', 'backup-a']]);
+      expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'backup-a', failover: 'done' });
+      // A second request changes nothing.
+      expect(await h.executeUpdate(requestFailover, { args: [{ actor: { platform: 'slack', id: 'U1' } }] })).toMatchObject({ result: 'already_failed_over' });
+      // The sweeper says the route works again (via the backup); the primary heals later.
+      await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+      await env.sleep('5 minutes');
+      expect(calls.executeFailover).toHaveLength(1);
+      primaryHealthyFrom = Date.now();
+      await env.sleep('100 seconds'); // less than the 120 s failback delay
+      expect(calls.executeFailover).toHaveLength(1);
+      await env.sleep('60 seconds');
+      expect(calls.executeFailover.map((c) => [c.direction, c.toPathId])).toEqual([
+        ['failover', 'backup-a'],
+        ['failback', 'primary'],
+      ]);
+      const result = await h.result();
+      expect(result.phase).toBe('resolved');
+      expect(kinds(calls.notify)).toEqual(expect.arrayContaining(['opened', 'failed_over', 'failed_back', 'resolved']));
+      expect(calls.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['detected', 'failover_started', 'failed_over', 'recovered', 'failed_back', 'resolved']));
+      // A typical outage (confirm, open, fail over, 16 failback checks, fail back, resolve) stays well under 300 events.
+      const events = (await h.fetchHistory()).events?.length ?? 0;
+      console.log(`single-route outage with failover and failback: ${events} history events`);
+      expect(events).toBeLessThanOrEqual(300);
+    });
+  }, 120_000);
+
+  it('restarts the failback delay when the primary dips', async () => {
+    const timeline: [number, boolean][] = []; // (from, healthy)
+    const script: PathScript = (_r, pathId) => {
+      if (pathId !== 'primary') return up;
+      const healthy = [...timeline].reverse().find(([from]) => Date.now() >= from)?.[1] ?? false;
+      return healthy ? up : { ...down, status: 'degraded', score: 60 };
+    };
+    await withOutage('failback-dip', { r1: routeContext('r1') }, script, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('20 seconds');
+      await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+      timeline.push([Date.now(), true]);
+      await env.sleep('90 seconds');
+      timeline.push([Date.now(), false]); // a dip longer than the check spacing (a quarter of the delay)
+      await env.sleep('40 seconds');
+      timeline.push([Date.now(), true]);
+      await env.sleep('100 seconds'); // 210 s after healing began, but only 100 s since the dip
+      expect(calls.executeFailover.filter((c) => c.direction === 'failback')).toEqual([]);
+      expect(calls.timeline.map((t) => t.kind)).toContain('failback_delay_restarted');
+      await env.sleep('100 seconds'); // primary checks back off while it is unhealthy: allow for one more check
+      expect(calls.executeFailover.filter((c) => c.direction === 'failback')).toHaveLength(1);
+      await h.result();
+    });
+  }, 120_000);
+
+  it('tries the next backup when one does not verify, and escalates when none does', async () => {
+    const script: PathScript = (_r, pathId) => (pathId === 'backup-b' ? up : down);
+    await withOutage('next-backup', { r1: routeContext('r1') }, script, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('30 seconds');
+      expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-a', 'backup-b']);
+      expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'backup-b', failover: 'done' });
+      await h.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'ops' } }] });
+      await h.result();
+    });
+    await withOutage('no-backup-verifies', { r2: routeContext('r2') }, () => down, transition('r2', 'down'), async (h, calls) => {
+      await env.sleep('30 seconds');
+      expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-a', 'backup-b']);
+      expect(kinds(calls.notify)).toContain('failover_failed');
+      expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'primary', failover: 'failed' });
+      await h.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'ops' } }] });
+      await h.result();
+    });
+  }, 120_000);
+
+  it('a flapping route gives one warning and no repeated pages', async () => {
+    await withOutage('flapping', { r1: routeContext('r1') }, primaryDown, transition('r1', 'flapping'), async (h, calls) => {
+      for (let i = 0; i < 5; i++) {
+        await h.signal(routeTransition, transition('r1', 'down'));
+        await env.sleep('30 seconds');
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        await env.sleep('30 seconds');
+      }
+      expect(calls.notify.filter((n) => n.page).map((n) => [n.kind, n.severity])).toEqual([['flapping', 'warning']]);
+      expect(calls.executeFailover).toEqual([]);
+      await h.result();
+    });
+  }, 120_000);
+
+  it('during a maintenance window the outage is recorded as info and nobody is paged', async () => {
+    const now = await env.currentTimeMs(); // the test server's clock, hours ahead after earlier tests skipped time
+    const ctx = routeContext('r1', { maintenance: [{ start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 3_600_000).toISOString(), reason: 'line card swap' }] });
+    await withOutage('maintenance', { r1: ctx }, primaryDown, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('30 minutes');
+      expect(calls.openIncident[0]).toMatchObject({ severity: 'info' });
+      expect(calls.notify.map((n) => [n.kind, n.page])).toEqual([['maintenance', false]]);
+      expect(calls.executeFailover).toEqual([]);
+      await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+      expect((await h.result()).phase).toBe('resolved');
+    });
+  }, 120_000);
+
+  it('50 routes failing on one dependency make one incident and one page', async () => {
+    const contexts = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`r${i}`, routeContext(`r${i}`, { failoverPolicy: undefined, escalationPolicy: undefined })]));
+    await withOutage(
+      'dependency',
+      contexts,
+      primaryDown,
+      transition('r0', 'down'),
+      async (h, calls) => {
+        for (let i = 1; i < 50; i++) await h.signal(routeTransition, transition(`r${i}`, 'down'));
+        await env.sleep('1 minute');
+        expect(calls.openIncident).toHaveLength(1);
+        const state = await h.query(outageState);
+        expect(state.routes).toHaveLength(50);
+        expect(calls.notify.filter((n) => n.page).map((n) => n.kind)).toEqual(['opened']);
+        for (let i = 0; i < 50; i++) await h.signal(routeTransition, transition(`r${i}`, 'recovered', 'up'));
+        expect((await h.result()).phase).toBe('resolved');
+        const history = await h.fetchHistory();
+        console.log(`dependency incident of 50 routes: ${history.events?.length} history events`);
+      },
+      { key: 'dep:core-rtr-1', dependency: 'core-rtr-1' },
+    );
+  }, 120_000);
+});

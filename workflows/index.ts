@@ -1,0 +1,2 @@
+// The worker's workflowsPath: every workflow type StateTrace runs.
+export { outageWorkflow } from './outage';
