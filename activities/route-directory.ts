@@ -36,57 +36,60 @@ export type AuditInput = Pick<AuditEntryDoc, 'action' | 'outcome'> & {
 
 /** Route directory reads and audit writes for workflows (built with the models they use). */
 export function createRouteDirectoryActivities({ models }: { models: Models }) {
+  async function loadRouteContext(routeId: string): Promise<RouteContext> {
+    const route = await models.RouteRecord.findById(routeId).lean();
+    if (!route) throw ApplicationFailure.nonRetryable(`unknown route "${routeId}"`, 'UnknownRoute');
+    const [routeClass, team, failoverPolicy, escalationPolicy] = await Promise.all([
+      models.RouteClass.findById(route.routeClass).lean(),
+      models.Team.findById(route.owner?.team).lean(),
+      route.failoverPolicy ? models.FailoverPolicy.findById(route.failoverPolicy).lean() : null,
+      route.escalationPolicy ? models.EscalationPolicy.findById(route.escalationPolicy).lean() : null,
+    ]);
+    if (!routeClass || !team) {
+      throw ApplicationFailure.nonRetryable(`route "${routeId}" refers to a class or team that is not in the directory`, 'BrokenRoute');
+    }
+    return {
+      route: {
+        id: route._id,
+        name: route.name,
+        environment: route.environment,
+        primary: route.primary,
+        dependencies: route.dependencies,
+        runbooks: route.runbooks,
+      },
+      paths: route.paths.map((p) => ({ id: p.id, role: p.role, nextHop: p.nextHop, interface: p.interface ?? undefined })),
+      routeClass: { id: routeClass._id, telemetrySlaSec: routeClass.telemetrySlaSec, thresholds: routeClass.thresholds },
+      owner: {
+        team: team._id,
+        name: team.name,
+        contact: route.owner?.contact ?? team.contact,
+        oncall: { slack: team.oncall?.slack ?? [], discord: team.oncall?.discord ?? [] },
+      },
+      maintenance: route.maintenance.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString(), reason: w.reason })),
+      failoverPolicy: failoverPolicy
+        ? {
+            id: failoverPolicy._id,
+            mode: failoverPolicy.mode,
+            failoverThreshold: failoverPolicy.failoverThreshold,
+            failbackThreshold: failoverPolicy.failbackThreshold,
+            failbackDelaySec: failoverPolicy.failbackDelaySec,
+            failbackMode: failoverPolicy.failbackMode,
+          }
+        : undefined,
+      escalationPolicy: escalationPolicy
+        ? {
+            id: escalationPolicy._id,
+            levels: escalationPolicy.levels.map((l) => ({ afterSec: l.afterSec, notify: l.notify })),
+            repeat: escalationPolicy.repeat,
+            repeatEverySec: escalationPolicy.repeatEverySec,
+          }
+        : undefined,
+    };
+}
+
   return {
-    loadRouteContext: async (routeId: string): Promise<RouteContext> => {
-      const route = await models.RouteRecord.findById(routeId).lean();
-      if (!route) throw ApplicationFailure.nonRetryable(`unknown route "${routeId}"`, 'UnknownRoute');
-      const [routeClass, team, failoverPolicy, escalationPolicy] = await Promise.all([
-        models.RouteClass.findById(route.routeClass).lean(),
-        models.Team.findById(route.owner?.team).lean(),
-        route.failoverPolicy ? models.FailoverPolicy.findById(route.failoverPolicy).lean() : null,
-        route.escalationPolicy ? models.EscalationPolicy.findById(route.escalationPolicy).lean() : null,
-      ]);
-      if (!routeClass || !team) {
-        throw ApplicationFailure.nonRetryable(`route "${routeId}" refers to a class or team that is not in the directory`, 'BrokenRoute');
-      }
-      return {
-        route: {
-          id: route._id,
-          name: route.name,
-          environment: route.environment,
-          primary: route.primary,
-          dependencies: route.dependencies,
-          runbooks: route.runbooks,
-        },
-        paths: route.paths.map((p) => ({ id: p.id, role: p.role, nextHop: p.nextHop, interface: p.interface ?? undefined })),
-        routeClass: { id: routeClass._id, telemetrySlaSec: routeClass.telemetrySlaSec, thresholds: routeClass.thresholds },
-        owner: {
-          team: team._id,
-          name: team.name,
-          contact: route.owner?.contact ?? team.contact,
-          oncall: { slack: team.oncall?.slack ?? [], discord: team.oncall?.discord ?? [] },
-        },
-        maintenance: route.maintenance.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString(), reason: w.reason })),
-        failoverPolicy: failoverPolicy
-          ? {
-              id: failoverPolicy._id,
-              mode: failoverPolicy.mode,
-              failoverThreshold: failoverPolicy.failoverThreshold,
-              failbackThreshold: failoverPolicy.failbackThreshold,
-              failbackDelaySec: failoverPolicy.failbackDelaySec,
-              failbackMode: failoverPolicy.failbackMode,
-            }
-          : undefined,
-        escalationPolicy: escalationPolicy
-          ? {
-              id: escalationPolicy._id,
-              levels: escalationPolicy.levels.map((l) => ({ afterSec: l.afterSec, notify: l.notify })),
-              repeat: escalationPolicy.repeat,
-              repeatEverySec: escalationPolicy.repeatEverySec,
-            }
-          : undefined,
-      };
-    },
+    /** The routes an outage concerns (one, or a dependency's many), in the given order. */
+    loadRouteContexts: (routeIds: string[]): Promise<RouteContext[]> => Promise.all(routeIds.map((id) => loadRouteContext(id))),
 
     /** Records an audit entry once, however often it is retried (keyed by idempotencyKey). */
     appendAuditEntry: async ({ idempotencyKey, ...entry }: AuditInput): Promise<void> => {

@@ -22,7 +22,7 @@ export const notifier = proxyActivities<Pick<Activities, 'notify'>>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
 
-export const store = proxyActivities<Pick<Activities, 'openIncident' | 'updateIncident' | 'appendTimeline' | 'recordResolution' | 'appendAuditEntry' | 'loadRouteContext'>>({
+export const store = proxyActivities<Pick<Activities, 'openIncident' | 'updateIncident' | 'appendTimeline' | 'recordResolution' | 'appendAuditEntry' | 'loadRouteContexts'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });

@@ -66,7 +66,7 @@ export async function outageWorkflow(input: OutageInput): Promise<OutageState> {
   const first = outage.inbox.find((t) => PAGE_KINDS.has(t.kind))!;
   outage.inbox.length = 0;
   state.trigger = first.kind;
-  await addRoute(outage, first.routeId, first);
+  await addRoutes(outage, [first]);
 
   // detect: a down route is probed again before anyone is paged; a blip closes quietly.
   if (first.kind === 'down' && !(await confirmDown(outage, first.routeId))) {
@@ -216,16 +216,18 @@ function registerHandlers(outage: Outage): void {
   );
 }
 
-async function addRoute(outage: Outage, routeId: string, t: RouteTransitionSignal): Promise<void> {
-  if (outage.routes.has(routeId)) return;
-  const ctx = await store.loadRouteContext(routeId);
-  outage.contexts.set(routeId, ctx);
-  outage.routes.set(routeId, {
-    routeId,
-    health: t.status,
-    activePath: ctx.paths.find((p) => p.role === 'primary')?.id,
-    failover: 'none',
-  });
+/** Adds routes new to this outage (one activity per 200: a dependency can bring hundreds at once). */
+async function addRoutes(outage: Outage, transitions: RouteTransitionSignal[]): Promise<void> {
+  const fresh = [...new Map(transitions.filter((t) => !outage.routes.has(t.routeId)).map((t) => [t.routeId, t])).values()];
+  for (let i = 0; i < fresh.length; i += 200) {
+    const chunk = fresh.slice(i, i + 200);
+    const contexts = await store.loadRouteContexts(chunk.map((t) => t.routeId));
+    chunk.forEach((t, j) => {
+      const ctx = contexts[j]!;
+      outage.contexts.set(t.routeId, ctx);
+      outage.routes.set(t.routeId, { routeId: t.routeId, health: t.status, activePath: ctx.paths.find((p) => p.role === 'primary')?.id, failover: 'none' });
+    });
+  }
 }
 
 async function confirmDown(outage: Outage, routeId: string): Promise<boolean> {
@@ -273,7 +275,7 @@ async function runUntilResolved(outage: Outage): Promise<void> {
   for (;;) {
     await condition(() => pending() || allRecovered(outage));
     if (outage.resolvedBy) return;
-    for (const t of outage.inbox.splice(0)) await handleTransition(outage, t, state.actionable ?? false);
+    await handleTransitions(outage, outage.inbox.splice(0));
     if (!allRecovered(outage)) continue;
     const failedOver = [...outage.routes.values()].filter((r) => r.failover === 'done');
     if (failedOver.length > 0) {
@@ -291,23 +293,27 @@ function allRecovered(outage: Outage): boolean {
   return outage.routes.size > 0 && [...outage.routes.values()].every((r) => r.health === 'up');
 }
 
-async function handleTransition(outage: Outage, t: RouteTransitionSignal, actionable: boolean): Promise<void> {
-  const known = outage.routes.get(t.routeId);
-  if (!known) {
-    if (!PAGE_KINDS.has(t.kind)) return;
-    // A late route of the same dependency joins this incident without a new page.
-    await addRoute(outage, t.routeId, t);
-    await store.updateIncident({ incidentId: outage.state.incidentId!, set: { routes: [...outage.routes.keys()] } });
-    await outage.timeline('route_attached', `${t.routeId} (${t.kind}) joined this incident`, { key: `attached:${t.routeId}` });
-    await outage.notify('routes_attached', `${t.routeId} is ${t.kind} too (${outage.routes.size} routes affected)`, { page: false });
-    if (actionable && t.kind === 'down') void autoFailover(outage, t.routeId);
-    return;
+async function handleTransitions(outage: Outage, transitions: RouteTransitionSignal[]): Promise<void> {
+  const { state } = outage;
+  const joining = transitions.filter((t) => !outage.routes.has(t.routeId) && PAGE_KINDS.has(t.kind));
+  if (joining.length > 0) {
+    // Late routes of the same dependency join this incident without a new page.
+    await addRoutes(outage, joining);
+    const ids = [...new Set(joining.map((t) => t.routeId))];
+    await store.updateIncident({ incidentId: state.incidentId!, set: { routes: [...outage.routes.keys()] } });
+    await outage.timeline('routes_attached', `${ids.length} route(s) joined this incident: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''}`, { data: { routes: ids } });
+    await outage.notify('routes_attached', `${ids.length} more route(s) affected (${outage.routes.size} in all)`, { page: false });
+    if (state.actionable) for (const t of joining) if (t.kind === 'down') void autoFailover(outage, t.routeId);
   }
-  if (t.kind === 'recovered' || t.kind === 'cleared') {
-    known.health = 'up';
-    await outage.timeline('recovered', `${t.routeId} recovered`, { data: { score: t.score } });
-  } else if (t.kind === 'down' || t.kind === 'degraded') {
-    known.health = t.status === 'unknown' ? 'down' : t.status;
+  for (const t of transitions) {
+    const known = outage.routes.get(t.routeId);
+    if (!known || joining.includes(t)) continue;
+    if (t.kind === 'recovered' || t.kind === 'cleared') {
+      known.health = 'up';
+      await outage.timeline('recovered', `${t.routeId} recovered`, { data: { score: t.score } });
+    } else if (t.kind === 'down' || t.kind === 'degraded') {
+      known.health = t.status === 'unknown' ? 'down' : t.status;
+    }
   }
 }
 

@@ -17,27 +17,28 @@ beforeAll(async () => {
   await importRouteFile(writeTempFile(VALID_ROUTE_FILE), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger: createLogger('silent') });
 });
 
-describe('loadRouteContext', () => {
+describe('loadRouteContexts', () => {
   it('gathers route, paths, class, owner and policies', async () => {
-    const ctx = await env.run<[string], RouteContext, typeof activities.loadRouteContext>(activities.loadRouteContext, 'r1');
-    expect(ctx.route).toEqual({ id: 'r1', name: 'Route one', environment: 'lab', primary: true, dependencies: ['core-rtr-1'], runbooks: [] });
-    expect(ctx.paths.map((p) => `${p.role}:${p.nextHop}`)).toEqual(['primary:127.0.0.1', 'backup:127.0.0.2']);
-    expect(ctx.routeClass).toEqual({ id: 'core', telemetrySlaSec: 30, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 } });
-    expect(ctx.owner).toEqual({ team: 'core-net', name: 'Core Network', contact: 'core-net@example.com', oncall: { slack: [], discord: [] } });
-    expect(ctx.failoverPolicy).toEqual({ id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'automatic' });
-    expect(ctx.maintenance).toEqual([]);
-    expect(ctx.escalationPolicy).toBeUndefined();
+    const [ctx] = await env.run<[string[]], RouteContext[], typeof activities.loadRouteContexts>(activities.loadRouteContexts, ['r1']);
+    expect(ctx!.route).toEqual({ id: 'r1', name: 'Route one', environment: 'lab', primary: true, dependencies: ['core-rtr-1'], runbooks: [] });
+    expect(ctx!.paths.map((p) => `${p.role}:${p.nextHop}`)).toEqual(['primary:127.0.0.1', 'backup:127.0.0.2']);
+    expect(ctx!.routeClass).toEqual({ id: 'core', telemetrySlaSec: 30, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 } });
+    expect(ctx!.owner).toEqual({ team: 'core-net', name: 'Core Network', contact: 'core-net@example.com', oncall: { slack: [], discord: [] } });
+    expect(ctx!.failoverPolicy).toEqual({ id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'automatic' });
+    expect(ctx!.maintenance).toEqual([]);
+    expect(ctx!.escalationPolicy).toBeUndefined();
     // Temporal serialises activity results as JSON: nothing may be lost on the way.
     expect(JSON.parse(JSON.stringify(ctx))).toEqual(ctx);
   });
 
   it('prefers the route contact over the team contact', async () => {
-    const ctx = await env.run<[string], RouteContext, typeof activities.loadRouteContext>(activities.loadRouteContext, 'r2');
-    expect(ctx.owner.contact).toBe('bob@example.com');
+    const [r2, r1] = await env.run<[string[]], RouteContext[], typeof activities.loadRouteContexts>(activities.loadRouteContexts, ['r2', 'r1']);
+    expect(r2!.owner.contact).toBe('bob@example.com');
+    expect(r1!.route.id).toBe('r1');
   });
 
   it('fails an unknown route without retries', async () => {
-    const err = await env.run(activities.loadRouteContext, 'nope').catch((e: unknown) => e);
+    const err = await env.run(activities.loadRouteContexts, ['r1', 'nope']).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect(err).toMatchObject({ nonRetryable: true, type: 'UnknownRoute', message: 'unknown route "nope"' });
   });

@@ -57,9 +57,9 @@ export function fakeActivities(contexts: Record<string, RouteContext>, script: P
   const ranKeys = new Set<string>();
   const pathCalls = new Map<string, number>();
   const activities: Activities = {
-    loadRouteContext: (routeId) => {
-      const ctx = contexts[routeId];
-      return ctx ? Promise.resolve(ctx) : Promise.reject(new Error(`unknown route ${routeId}`));
+    loadRouteContexts: (routeIds) => {
+      const unknown = routeIds.filter((id) => !contexts[id]);
+      return unknown.length ? Promise.reject(new Error(`unknown route ${unknown.join()}`)) : Promise.resolve(routeIds.map((id) => contexts[id]!));
     },
     appendAuditEntry: (entry) => record(calls.audit, entry, undefined),
     verifyPath: (input) => {
