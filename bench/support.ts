@@ -14,11 +14,23 @@ export function numberOption(args: string[], name: string, fallback: number): nu
   return value;
 }
 
-/** A private embedded FerretDB (temporary folder, free port) with mongoose connected to it. */
-export async function benchDatabase(env: NodeJS.ProcessEnv = {}): Promise<{ stack: Stack; config: Config; dataDir: string; stop(): Promise<void> }> {
+/** A private embedded FerretDB (and Temporal dev server if asked), temporary folder, free ports, mongoose connected. */
+export async function benchDatabase(
+  env: NodeJS.ProcessEnv = {},
+  opts: { temporal?: boolean } = {},
+): Promise<{ stack: Stack; config: Config; dataDir: string; stop(): Promise<void> }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'statetrace-bench-'));
-  const config = loadConfig({ ...process.env, STATETRACE_DATA_DIR: dataDir, STATETRACE_FERRETDB_PORT: '0', MONGODB_URI: '', ...env });
-  const stack = await openStack(config, createLogger('warn'), { temporal: false, mongo: true });
+  const config = loadConfig({
+    ...process.env,
+    STATETRACE_DATA_DIR: dataDir,
+    STATETRACE_FERRETDB_PORT: '0',
+    STATETRACE_TEMPORAL_PORT: '0',
+    STATETRACE_TEMPORAL_UI_PORT: '0',
+    MONGODB_URI: '',
+    TEMPORAL_ADDRESS: '',
+    ...env,
+  });
+  const stack = await openStack(config, createLogger('warn'), { temporal: opts.temporal ?? false, mongo: true });
   const mongoose = await connectDatabase(stack.endpoints.mongoUri!, createLogger('warn'));
   return {
     stack,

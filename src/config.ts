@@ -56,6 +56,11 @@ const envSchema = z.object({
   STATETRACE_TRAP_ADDRESS: z.string().default('127.0.0.1'),
   STATETRACE_TRAP_COMMUNITIES: z.string().default('public'),
   STATETRACE_SIGNAL_TOKENS: optionalString,
+
+  STATETRACE_CONFIRM_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(2),
+  STATETRACE_CONFIRM_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  STATETRACE_RESOLVE_STABLE_SEC: z.coerce.number().int().min(0).max(86_400).default(120),
+  STATETRACE_FAILBACK_CHECK_SEC: z.coerce.number().int().min(1).max(3600).default(5),
 });
 
 export interface TemporalTls {
@@ -99,6 +104,8 @@ export interface Config {
   traps: { port: number; address: string; communities: string[] };
   /** Bearer tokens accepted by POST /api/v1/signals, by name. */
   signalTokens: { name: string; token: string }[];
+  /** Timing of the outage workflow (passed to each new outage). */
+  outage: { confirmAttempts: number; confirmIntervalMs: number; stableForMs: number; failbackCheckMs: number };
 }
 
 export class ConfigError extends Error {}
@@ -147,6 +154,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sweeper: { shardCount: e.STATETRACE_SWEEP_SHARDS, ownShards: ownShards(e.STATETRACE_SWEEP_OWN_SHARDS, e.STATETRACE_SWEEP_SHARDS), tickMs: e.STATETRACE_SWEEP_TICK_MS },
     traps: { port: e.STATETRACE_TRAP_PORT, address: e.STATETRACE_TRAP_ADDRESS, communities: e.STATETRACE_TRAP_COMMUNITIES.split(',').map((c) => c.trim()).filter(Boolean) },
     signalTokens: parseSignalTokens(e.STATETRACE_SIGNAL_TOKENS),
+    outage: {
+      confirmAttempts: e.STATETRACE_CONFIRM_ATTEMPTS,
+      confirmIntervalMs: e.STATETRACE_CONFIRM_INTERVAL_MS,
+      stableForMs: e.STATETRACE_RESOLVE_STABLE_SEC * 1000,
+      failbackCheckMs: e.STATETRACE_FAILBACK_CHECK_SEC * 1000,
+    },
   };
 }
 

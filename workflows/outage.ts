@@ -233,6 +233,7 @@ async function addRoutes(outage: Outage, transitions: RouteTransitionSignal[]): 
 async function confirmDown(outage: Outage, routeId: string): Promise<boolean> {
   const { attempts, intervalMs } = outage.input.confirm ?? { attempts: 2, intervalMs: 1000 };
   const primary = outage.contexts.get(routeId)!.paths.find((p) => p.role === 'primary')!;
+  // attempts 0: the sweeper's debounce is confirmation enough (fast classes).
   for (let i = 0; i < attempts; i++) {
     const result = await probes.verifyPath({ routeId, pathId: primary.id });
     if (result.ok) return false;

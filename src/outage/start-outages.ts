@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Config } from '../config';
 import type { Evaluation } from '../health/evaluate';
 import type { Transition } from '../health/debounce';
 import type { Logger } from '../logger';
@@ -26,7 +27,7 @@ export function outageKeyOf(route: Pick<SweepRoute, 'id' | 'dependencies'>): { w
  * transitions (an outage already running for the key just receives the signal), a plain
  * signal for recoveries (ignored when no outage runs).
  */
-export function outageStarter(deps: { client: Client; taskQueue: string; logger: Logger }) {
+export function outageStarter(deps: { client: Client; taskQueue: string; logger: Logger; timing: Config['outage'] }) {
   return async (route: SweepRoute, t: Transition, evaluation: Evaluation): Promise<void> => {
     if (!OPENING.has(t.kind) && !FOLLOW_UP.has(t.kind)) return;
     const { workflowId, key, dependency } = outageKeyOf(route);
@@ -44,7 +45,15 @@ export function outageStarter(deps: { client: Client; taskQueue: string; logger:
       await deps.client.workflow.signalWithStart<typeof outageWorkflow, [RouteTransitionSignal]>('outageWorkflow', {
         workflowId,
         taskQueue: deps.taskQueue,
-        args: [{ key, dependency }],
+        args: [
+          {
+            key,
+            dependency,
+            confirm: { attempts: deps.timing.confirmAttempts, intervalMs: deps.timing.confirmIntervalMs },
+            stableForMs: deps.timing.stableForMs,
+            failbackCheckMs: deps.timing.failbackCheckMs,
+          },
+        ],
         signal: routeTransition,
         signalArgs: [signal],
       });

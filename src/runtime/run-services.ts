@@ -136,7 +136,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
         db: mongoose.connection.db!,
         probes: { runProbe, probeIcmpBatch },
         logger,
-        onTransition: outageStarter({ client, taskQueue: config.temporal.taskQueue, logger }),
+        onTransition: outageStarter({ client, taskQueue: config.temporal.taskQueue, logger, timing: config.outage }),
       });
       shutdown.add('sweeper', () => sweeper.stop());
       checks.sweeper = () => {

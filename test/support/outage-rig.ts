@@ -1,0 +1,117 @@
+import { execFileSync } from 'node:child_process';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import mongoose from 'mongoose';
+import { loadConfig, type Config } from '../../src/config';
+import { importRouteFile } from '../../src/directory/import-routes';
+import { freePort } from '../../src/embedded/ports';
+import { createLogger } from '../../src/logger';
+import { models } from '../../src/models';
+import { outageStarter } from '../../src/outage/start-outages';
+import { probeIcmpBatch, runProbe } from '../../src/probes';
+import { startSweeper, type SweeperService } from '../../src/sweeper/run-sweeper';
+import { createWorker } from '../../src/worker/create-worker';
+import { writeTempFile } from '../fixtures/route-files';
+import { testbedUp, type Testbed } from '../testbed/testbed';
+
+/**
+ * The whole product on a testbed: the sweeper probing a route through the primary link,
+ * the outage workflow on a Temporal server, the real activities (executor: `ip route
+ * replace` in the edge namespace). Used by the end-to-end test and the failover benchmark.
+ */
+export interface OutageRig {
+  tb: Testbed;
+  config: Config;
+  client: Client;
+  sweeper: SweeperService;
+  /** The next hop the edge namespace uses for the targets now. */
+  edgeNextHop(): string;
+  stop(): Promise<void>;
+}
+
+export function rigRouteFile(tb: Testbed, failbackDelaySec: number): string {
+  const prefix = `${tb.targets[0]!.split('.').slice(0, 3).join('.')}.0/24`;
+  const edge = `${tb.prefix}edge`;
+  return `version: 1
+classes:
+  - id: fast
+    thresholds: { latencyMs: 100, lossPct: 20, jitterMs: 30 }
+    debounce: { failuresToSuspect: 1, failuresToDown: 2, recoveriesToUp: 2, graceSec: 0 }
+teams:
+  - { id: net, name: Net, contact: net@example.com, notify: [{ platform: console, target: noc, minSeverity: info }] }
+failoverPolicies:
+  - id: edge-static
+    mode: automatic
+    failoverThreshold: 50
+    failbackThreshold: 80
+    failbackDelaySec: ${failbackDelaySec}
+    failbackMode: automatic
+    executor: { kind: command, argv: [ip, -n, ${edge}, route, replace, "{{route.destination}}", via, "{{to.nextHop}}"], timeoutSec: 10 }
+escalationPolicies:
+  - id: std
+    levels: [{ afterSec: 0, notify: ["team:net"] }, { afterSec: 600, notify: ["team:net"] }]
+routes:
+  - id: tb-route
+    name: Testbed route
+    environment: testbed
+    primary: true
+    class: fast
+    destination: ${prefix}
+    intervalSec: 1
+    probes:
+      - { kind: icmp-batch, target: ${tb.targets[0]}, count: 3, intervalMs: 20, timeoutMs: 300 }
+    paths:
+      - { id: primary, role: primary, nextHop: ${tb.links.primary.coreAddress}, probe: { kind: icmp, target: ${tb.links.primary.coreAddress}, count: 3, intervalMs: 20, timeoutMs: 300 } }
+      - { id: backup, role: backup, nextHop: ${tb.links.backup.coreAddress}, probe: { kind: icmp, target: ${tb.targets[0]}, count: 3, intervalMs: 20, timeoutMs: 300 } }
+    owner: { team: net }
+    failoverPolicy: edge-static
+    escalationPolicy: std
+`;
+}
+
+export async function startOutageRig(opts: { testbedId: number; temporalAddress: string; taskQueue: string; failbackDelaySec: number; env?: NodeJS.ProcessEnv }): Promise<OutageRig> {
+  const logger = createLogger('warn');
+  const trapPort = await freePort();
+  const tb = await testbedUp({ id: opts.testbedId, targets: 1, trapSink: { port: trapPort } });
+  const config = loadConfig({
+    TEMPORAL_TASK_QUEUE: opts.taskQueue,
+    STATETRACE_SWEEP_TICK_MS: '200',
+    STATETRACE_TRAP_PORT: String(trapPort),
+    STATETRACE_TRAP_ADDRESS: tb.hostAddress,
+    STATETRACE_CONFIRM_ATTEMPTS: '0',
+    STATETRACE_RESOLVE_STABLE_SEC: '5',
+    STATETRACE_FAILBACK_CHECK_SEC: '1',
+    ...opts.env,
+  });
+  await importRouteFile(writeTempFile(rigRouteFile(tb, opts.failbackDelaySec)), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 'rig' }, logger });
+
+  const nativeConnection = await NativeConnection.connect({ address: opts.temporalAddress });
+  const worker: Worker = await createWorker({ connection: nativeConnection, config, models, logger });
+  const running = worker.run();
+  const connection = await Connection.connect({ address: opts.temporalAddress });
+  const client = new Client({ connection });
+  const sweeper = await startSweeper({
+    config,
+    models,
+    db: mongoose.connection.db!,
+    probes: { runProbe, probeIcmpBatch },
+    logger,
+    onTransition: outageStarter({ client, taskQueue: config.temporal.taskQueue, logger, timing: config.outage }),
+  });
+  const prefix = `${tb.targets[0]!.split('.').slice(0, 3).join('.')}.0/24`;
+  return {
+    tb,
+    config,
+    client,
+    sweeper,
+    edgeNextHop: () => /via (\S+)/.exec(execFileSync('ip', ['-n', `${tb.prefix}edge`, 'route', 'show', prefix], { encoding: 'utf8' }))?.[1] ?? 'none',
+    async stop() {
+      await sweeper.stop();
+      worker.shutdown();
+      await running;
+      await nativeConnection.close();
+      await connection.close();
+      await tb.down();
+    },
+  };
+}
