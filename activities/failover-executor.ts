@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { probeSchema } from '../src/directory/schema';
 import { evaluateRoute, type Evaluation } from '../src/health/evaluate';
@@ -66,7 +67,8 @@ export function createFailoverActivities({ models, env = process.env, logger = c
      * atomic guarantee); a call that finds the key taken returns that run's outcome with
      * `duplicate: true`.
      */
-    executeFailover: async (input: ExecuteFailoverInput): Promise<ExecuteFailoverResult> => {
+    // Heartbeats while it works, so a worker that dies mid-run is noticed in seconds, not at the start-to-close timeout.
+    executeFailover: (input: ExecuteFailoverInput): Promise<ExecuteFailoverResult> => heartbeating(async () => {
       const key = input.idempotencyKey;
       // A retry after the directory changed still gets what the first run did.
       if (await models.ExecutorRun.exists({ _id: key })) return recordedResult(key);
@@ -113,7 +115,7 @@ export function createFailoverActivities({ models, env = process.env, logger = c
       if (outcome.ok) log.info({ detail: outcome.detail }, 'failover executor succeeded');
       else log.warn({ detail: outcome.detail }, 'failover executor failed');
       return { ok: outcome.ok, detail: outcome.detail, duplicate: false };
-    },
+    }),
 
     /**
      * Whether a path of the route carries traffic: its own probe if it has one, else the
@@ -172,4 +174,15 @@ function stripNulls(o: object): Record<string, unknown> {
       .filter(([, v]) => v !== null && v !== undefined)
       .map(([k, v]) => [k, typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) ? stripNulls(v as object) : v]),
   );
+}
+
+/** Runs work while telling Temporal every 2 s that this activity is alive. */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), 2000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }

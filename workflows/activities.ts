@@ -13,12 +13,14 @@ export const probes = proxyActivities<Pick<Activities, 'verifyPath'>>({
 });
 
 export const executor = proxyActivities<Pick<Activities, 'executeFailover'>>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '11 minutes', // the longest executor timeout (600 s) and the wait for a twin's outcome
+  heartbeatTimeout: '10 seconds',
   retry: { initialInterval: '2 seconds', maximumAttempts: 3 },
 });
 
 export const notifier = proxyActivities<Pick<Activities, 'notify'>>({
-  startToCloseTimeout: '30 seconds',
+  // Short: a worker that died mid-send is retried (without resending what was delivered) quickly.
+  startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 8 },
 });
 

@@ -69,10 +69,19 @@ routes:
 `;
 }
 
-export async function startOutageRig(opts: { testbedId: number; temporalAddress: string; taskQueue: string; failbackDelaySec: number; env?: NodeJS.ProcessEnv }): Promise<OutageRig> {
+export async function startOutageRig(opts: {
+  testbedId: number;
+  temporalAddress: string;
+  taskQueue: string;
+  failbackDelaySec: number;
+  env?: NodeJS.ProcessEnv;
+  /** Targets behind the core (default 1) and another route file than rigRouteFile's. */
+  targets?: number;
+  routeFile?: (tb: Testbed) => string;
+}): Promise<OutageRig> {
   const logger = createLogger('warn');
   const trapPort = await freePort();
-  const tb = await testbedUp({ id: opts.testbedId, targets: 1, trapSink: { port: trapPort } });
+  const tb = await testbedUp({ id: opts.testbedId, targets: opts.targets ?? 1, trapSink: { port: trapPort } });
   const config = loadConfig({
     TEMPORAL_TASK_QUEUE: opts.taskQueue,
     STATETRACE_SWEEP_TICK_MS: '200',
@@ -83,7 +92,8 @@ export async function startOutageRig(opts: { testbedId: number; temporalAddress:
     STATETRACE_FAILBACK_CHECK_SEC: '1',
     ...opts.env,
   });
-  await importRouteFile(writeTempFile(rigRouteFile(tb, opts.failbackDelaySec)), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 'rig' }, logger });
+  const routes = opts.routeFile ? opts.routeFile(tb) : rigRouteFile(tb, opts.failbackDelaySec);
+  await importRouteFile(writeTempFile(routes), { models, maxBytes: routes.length + 1, actor: { platform: 'cli', id: 'rig' }, logger });
 
   const nativeConnection = await NativeConnection.connect({ address: opts.temporalAddress });
   const worker: Worker = await createWorker({ connection: nativeConnection, config, models, logger });
