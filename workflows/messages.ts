@@ -45,6 +45,8 @@ export interface OutageState {
 }
 
 export const routeTransition = defineSignal<[RouteTransitionSignal]>('routeTransition');
+/** Several at once: the sweeper gathers a dependency's transitions for a moment (an outage of 1,000 routes is a few signals, not 1,000). */
+export const routeTransitions = defineSignal<[RouteTransitionSignal[]]>('routeTransitions');
 
 export interface AckResult {
   result: 'acknowledged' | 'already_acknowledged';

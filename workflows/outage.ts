@@ -17,6 +17,7 @@ import {
   requestFailover,
   resolve,
   routeTransition,
+  routeTransitions,
   type AckResult,
   type FailoverResult,
   type OutageRouteState,
@@ -63,8 +64,11 @@ export async function outageWorkflow(input: OutageInput): Promise<OutageState> {
   if (input.carried) return resume(outage, input.carried);
 
   await condition(() => outage.inbox.some((t) => PAGE_KINDS.has(t.kind)));
-  const first = outage.inbox.find((t) => PAGE_KINDS.has(t.kind))!;
-  outage.inbox.length = 0;
+  // The first opening transition opens the outage; everything else that came with it
+  // (other routes of the dependency) is handled once the incident exists.
+  const firstIndex = outage.inbox.findIndex((t) => PAGE_KINDS.has(t.kind));
+  const first = outage.inbox[firstIndex]!;
+  outage.inbox.splice(0, firstIndex + 1);
   state.trigger = first.kind;
   await addRoutes(outage, [first]);
 
@@ -160,6 +164,7 @@ function registerHandlers(outage: Outage): void {
     if (state.phase === 'resolved' || state.phase === 'closed_transient' || state.incidentId === undefined) throw new Error('this outage is not open');
   };
   setHandler(routeTransition, (t) => void outage.inbox.push(t));
+  setHandler(routeTransitions, (ts) => void outage.inbox.push(...ts));
   setHandler(outageState, () => ({ ...state, routes: [...outage.routes.values()] }));
 
   setHandler(
@@ -219,15 +224,15 @@ function registerHandlers(outage: Outage): void {
 /** Adds routes new to this outage (one activity per 200: a dependency can bring hundreds at once). */
 async function addRoutes(outage: Outage, transitions: RouteTransitionSignal[]): Promise<void> {
   const fresh = [...new Map(transitions.filter((t) => !outage.routes.has(t.routeId)).map((t) => [t.routeId, t])).values()];
-  for (let i = 0; i < fresh.length; i += 200) {
-    const chunk = fresh.slice(i, i + 200);
-    const contexts = await store.loadRouteContexts(chunk.map((t) => t.routeId));
+  const chunks = Array.from({ length: Math.ceil(fresh.length / 200) }, (_, i) => fresh.slice(i * 200, i * 200 + 200));
+  const loaded = await Promise.all(chunks.map((chunk) => store.loadRouteContexts(chunk.map((t) => t.routeId))));
+  chunks.forEach((chunk, c) =>
     chunk.forEach((t, j) => {
-      const ctx = contexts[j]!;
+      const ctx = loaded[c]![j]!;
       outage.contexts.set(t.routeId, ctx);
       outage.routes.set(t.routeId, { routeId: t.routeId, health: t.status, activePath: ctx.paths.find((p) => p.role === 'primary')?.id, failover: 'none' });
-    });
-  }
+    }),
+  );
 }
 
 async function confirmDown(outage: Outage, routeId: string): Promise<boolean> {
@@ -309,7 +314,7 @@ async function handleTransitions(outage: Outage, transitions: RouteTransitionSig
   for (const t of transitions) {
     const known = outage.routes.get(t.routeId);
     if (!known || joining.includes(t)) continue;
-    if (t.kind === 'recovered' || t.kind === 'cleared') {
+    if (t.kind === 'recovered' || t.kind === 'cleared' || t.kind === 'telemetry_restored') {
       known.health = 'up';
       await outage.timeline('recovered', `${t.routeId} recovered`, { data: { score: t.score } });
     } else if (t.kind === 'down' || t.kind === 'degraded') {

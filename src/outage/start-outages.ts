@@ -4,12 +4,12 @@ import type { Evaluation } from '../health/evaluate';
 import type { Transition } from '../health/debounce';
 import type { Logger } from '../logger';
 import type { SweepRoute } from '../sweeper/sweep-routes';
-import { routeTransition, type RouteTransitionSignal } from '../../workflows/messages';
+import { routeTransitions, type RouteTransitionSignal } from '../../workflows/messages';
 import type { outageWorkflow } from '../../workflows/outage';
 
 /** Transitions that open (or feed) an outage; the others only reach a running one. */
 const OPENING = new Set(['down', 'degraded', 'flapping', 'telemetry_gap']);
-const FOLLOW_UP = new Set(['recovered', 'cleared', 'recovering']);
+const FOLLOW_UP = new Set(['recovered', 'cleared', 'recovering', 'telemetry_restored']);
 
 /**
  * The outage a route belongs to: routes that list a dependency are grouped under their first
@@ -22,14 +22,49 @@ export function outageKeyOf(route: Pick<SweepRoute, 'id' | 'dependencies'>): { w
     : { workflowId: `outage:${route.id}`, key: `route:${route.id}` };
 }
 
+/** How long transitions for one outage are gathered into one signal. */
+const GATHER_MS = 100;
+
 /**
- * The sweeper's transition listener: signalWithStart of the outage workflow for opening
- * transitions (an outage already running for the key just receives the signal), a plain
- * signal for recoveries (ignored when no outage runs).
+ * The sweeper's transition listener: opening transitions go out with signalWithStart of the
+ * outage workflow (an outage already running for the key just receives them), recoveries
+ * as a plain signal (dropped when no outage runs). Transitions for the same outage within
+ * GATHER_MS travel in one signal.
  */
 export function outageStarter(deps: { client: Client; taskQueue: string; logger: Logger; timing: Config['outage'] }) {
-  return async (route: SweepRoute, t: Transition, evaluation: Evaluation): Promise<void> => {
-    if (!OPENING.has(t.kind) && !FOLLOW_UP.has(t.kind)) return;
+  const gathering = new Map<string, { key: string; dependency?: string; signals: RouteTransitionSignal[]; opening: boolean }>();
+
+  const send = async (workflowId: string) => {
+    const batch = gathering.get(workflowId)!;
+    gathering.delete(workflowId);
+    if (batch.opening) {
+      await deps.client.workflow.signalWithStart<typeof outageWorkflow, [RouteTransitionSignal[]]>('outageWorkflow', {
+        workflowId,
+        taskQueue: deps.taskQueue,
+        args: [
+          {
+            key: batch.key,
+            dependency: batch.dependency,
+            confirm: { attempts: deps.timing.confirmAttempts, intervalMs: deps.timing.confirmIntervalMs },
+            stableForMs: deps.timing.stableForMs,
+            failbackCheckMs: deps.timing.failbackCheckMs,
+          },
+        ],
+        signal: routeTransitions,
+        signalArgs: [batch.signals],
+      });
+      deps.logger.info({ workflowId, routes: batch.signals.length }, 'outage workflow signalled');
+      return;
+    }
+    try {
+      await deps.client.workflow.getHandle(workflowId).signal(routeTransitions, batch.signals);
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  };
+
+  return (route: SweepRoute, t: Transition, evaluation: Evaluation): Promise<void> => {
+    if (!OPENING.has(t.kind) && !FOLLOW_UP.has(t.kind)) return Promise.resolve();
     const { workflowId, key, dependency } = outageKeyOf(route);
     const signal: RouteTransitionSignal = {
       routeId: route.id,
@@ -41,29 +76,13 @@ export function outageStarter(deps: { client: Client; taskQueue: string; logger:
       cause: t.cause,
       detail: evaluation.sources.map((s) => s.detail).filter(Boolean).join('; ') || undefined,
     };
-    if (OPENING.has(t.kind)) {
-      await deps.client.workflow.signalWithStart<typeof outageWorkflow, [RouteTransitionSignal]>('outageWorkflow', {
-        workflowId,
-        taskQueue: deps.taskQueue,
-        args: [
-          {
-            key,
-            dependency,
-            confirm: { attempts: deps.timing.confirmAttempts, intervalMs: deps.timing.confirmIntervalMs },
-            stableForMs: deps.timing.stableForMs,
-            failbackCheckMs: deps.timing.failbackCheckMs,
-          },
-        ],
-        signal: routeTransition,
-        signalArgs: [signal],
-      });
-      deps.logger.info({ routeId: route.id, workflowId, transition: t.kind }, 'outage workflow signalled');
-      return;
+    const batch = gathering.get(workflowId);
+    if (batch) {
+      batch.signals.push(signal);
+      batch.opening ||= OPENING.has(t.kind);
+      return Promise.resolve();
     }
-    try {
-      await deps.client.workflow.getHandle(workflowId).signal(routeTransition, signal);
-    } catch (err) {
-      if (!(err instanceof WorkflowNotFoundError)) throw err;
-    }
+    gathering.set(workflowId, { key, dependency, signals: [signal], opening: OPENING.has(t.kind) });
+    return new Promise((resolve, reject) => setTimeout(() => void send(workflowId).then(resolve, reject), GATHER_MS));
   };
 }

@@ -221,6 +221,16 @@ describe('outage workflow (time-skipping)', () => {
     });
   }, 120_000);
 
+  it('a telemetry blind spot is one warning, no escalation, and ends when data returns', async () => {
+    await withOutage('telemetry-gap', { r1: routeContext('r1') }, primaryDown, transition('r1', 'telemetry_gap', 'unknown'), async (h, calls) => {
+      await env.sleep('2 hours');
+      expect(calls.notify.map((n) => [n.kind, n.severity, n.page])).toEqual([['telemetry_gap', 'warning', true]]);
+      expect(calls.executeFailover).toEqual([]);
+      await h.signal(routeTransition, transition('r1', 'telemetry_restored', 'up'));
+      expect((await h.result()).phase).toBe('resolved');
+    });
+  }, 60_000);
+
   it('during a maintenance window the outage is recorded as info and nobody is paged', async () => {
     const now = await env.currentTimeMs(); // the test server's clock, hours ahead after earlier tests skipped time
     const ctx = routeContext('r1', { maintenance: [{ start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 3_600_000).toISOString(), reason: 'line card swap' }] });
@@ -242,7 +252,10 @@ describe('outage workflow (time-skipping)', () => {
       primaryDown,
       transition('r0', 'down'),
       async (h, calls) => {
-        for (let i = 1; i < 50; i++) await h.signal(routeTransition, transition(`r${i}`, 'down'));
+        // Half arrive with the first (before the workflow has run), half later.
+        await Promise.all(Array.from({ length: 24 }, (_, i) => h.signal(routeTransition, transition(`r${i + 1}`, 'down'))));
+        await env.sleep('5 seconds');
+        for (let i = 25; i < 50; i++) await h.signal(routeTransition, transition(`r${i}`, 'down'));
         await env.sleep('1 minute');
         expect(calls.openIncident).toHaveLength(1);
         const state = await h.query(outageState);
