@@ -2,7 +2,7 @@ import { condition, sleep } from '@temporalio/workflow';
 import type { Actor } from '../activities/outage-contract';
 import { executor, probes, store } from './activities';
 import type { FailoverResult, OutageRouteState } from './messages';
-import type { Outage } from './outage';
+import { carryOn, historyTooLong, type Outage } from './outage';
 
 /**
  * Moves a route to its backups in order: run the executor (idempotent by key), then verify
@@ -83,9 +83,11 @@ export async function failBack(outage: Outage, routeId: string): Promise<void> {
   const healthyCheckMs = Math.max(firstCheckMs, (policy.failbackDelaySec * 1000) / 4);
   let checkMs = firstCheckMs;
   const incidentId = outage.state.incidentId!;
-  let healthySince: number | undefined;
+  // Carried over a continueAsNew: the healthy streak goes on.
+  let healthySince = route.failbackHealthySince ? new Date(route.failbackHealthySince).getTime() : undefined;
   for (;;) {
     if (outage.resolvedBy) return;
+    if (historyTooLong(outage)) await carryOn(outage);
     const check = await probes.verifyPath({ routeId, pathId: primary.id });
     const now = new Date(outage.nowIso()).getTime();
     if (check.score >= policy.failbackThreshold && check.status !== 'unknown') {

@@ -35,6 +35,8 @@ export interface OutageInput {
   failbackCheckMs?: number;
   /** Recovered routes must stay so this long before the outage resolves itself (flapping: at least 10 min). */
   stableForMs?: number;
+  /** Continue as new once the history is this long (Temporal also suggests it on its own). */
+  historyLimit?: number;
   /** Set by continueAsNew: the outage so far, picked up where it was. */
   carried?: { state: OutageState; contexts: [string, RouteContext][]; inbox: RouteTransitionSignal[] };
 }
@@ -281,6 +283,7 @@ async function runUntilResolved(outage: Outage): Promise<void> {
   for (;;) {
     await condition(() => pending() || allRecovered(outage));
     if (outage.resolvedBy) return;
+    if (historyTooLong(outage) && ![...outage.routes.values()].some((r) => r.failover === 'running')) await carryOn(outage);
     await handleTransitions(outage, outage.inbox.splice(0));
     if (!allRecovered(outage)) continue;
     const failedOver = [...outage.routes.values()].filter((r) => r.failover === 'done');
@@ -291,8 +294,12 @@ async function runUntilResolved(outage: Outage): Promise<void> {
     }
     state.pendingTimers = [{ name: 'resolve when stable', firesAt: new Date(new Date(outage.nowIso()).getTime() + stableMs).toISOString() }];
     if (!(await condition(pending, stableMs))) return;
-    if (workflowInfo().continueAsNewSuggested && ![...outage.routes.values()].some((r) => r.failover === 'running')) await carryOn(outage);
   }
+}
+
+export function historyTooLong(outage: Outage): boolean {
+  const info = workflowInfo();
+  return info.continueAsNewSuggested || info.historyLength > (outage.input.historyLimit ?? Infinity);
 }
 
 function allRecovered(outage: Outage): boolean {
@@ -324,7 +331,7 @@ async function handleTransitions(outage: Outage, transitions: RouteTransitionSig
 }
 
 /** Long incidents start a fresh history with the same state (handlers drained first). */
-async function carryOn(outage: Outage): Promise<never> {
+export async function carryOn(outage: Outage): Promise<never> {
   await condition(allHandlersFinished);
   const state = { ...outage.state, routes: [...outage.routes.values()] };
   return continueAsNew<typeof outageWorkflow>({ ...outage.input, carried: { state, contexts: [...outage.contexts], inbox: outage.inbox.splice(0) } });

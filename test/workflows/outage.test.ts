@@ -6,7 +6,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../../src/config';
 import { toolPaths } from '../../src/tools';
-import { acknowledge, outageState, requestFailover, resolve, routeTransition, type RouteTransitionSignal } from '../../workflows/messages';
+import { acknowledge, approveFailback, outageState, requestFailover, resolve, routeTransition, type RouteTransitionSignal } from '../../workflows/messages';
 import type { outageWorkflow } from '../../workflows/outage';
 import { down, fakeActivities, routeContext, up, type PathScript } from '../support/outage-fakes';
 import type { RouteContext } from '../../activities/route-directory';
@@ -187,6 +187,41 @@ describe('outage workflow (time-skipping)', () => {
       await h.result();
     });
   }, 120_000);
+
+  it('waits for approval before failing back when the policy says so', async () => {
+    const ctx = routeContext('r1');
+    ctx.failoverPolicy = { ...ctx.failoverPolicy!, failbackMode: 'approval', failbackDelaySec: 60 };
+    await withOutage('failback-approval', { r1: ctx }, () => up, transition('r1', 'down'), async (h, calls) => {
+      // confirmation sees the primary down once, then everything answers
+      await env.sleep('20 seconds');
+      await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+      await env.sleep('10 minutes');
+      expect(calls.executeFailover.map((c) => c.direction)).toEqual(['failover']);
+      expect((await h.query(outageState)).awaitingFailbackApproval).toEqual(['r1']);
+      expect(await h.executeUpdate(approveFailback, { args: [{ actor: { platform: 'slack', id: 'U7' } }] })).toEqual({ result: 'approved' });
+      expect((await h.result()).phase).toBe('resolved');
+      expect(calls.executeFailover.map((c) => c.direction)).toEqual(['failover', 'failback']);
+    }, { confirm: { attempts: 0, intervalMs: 0 } });
+  }, 60_000);
+
+  it('a long outage continues as new with its state and still completes', async () => {
+    let primaryHealthyFrom = Infinity;
+    const script: PathScript = (_r, pathId) => (pathId === 'primary' ? (Date.now() >= primaryHealthyFrom ? up : down) : up);
+    await withOutage('continue-as-new', { r1: routeContext('r1') }, script, transition('r1', 'down'), async (h, calls) => {
+      const firstRunId = (await h.describe()).runId;
+      await env.sleep('30 seconds');
+      await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+      await env.sleep('30 minutes'); // many failback checks: the history passes the limit
+      expect((await h.describe()).runId).not.toBe(firstRunId);
+      const state = await h.query(outageState);
+      expect(state).toMatchObject({ phase: 'recovering', incidentId: calls.openIncident[0]!.incidentId });
+      expect(state.routes[0]).toMatchObject({ activePath: 'backup-a', failover: 'done' });
+      primaryHealthyFrom = Date.now();
+      expect((await h.result()).phase).toBe('resolved');
+      expect(calls.openIncident).toHaveLength(1);
+      expect(calls.executeFailover.map((c) => c.direction)).toEqual(['failover', 'failback']);
+    }, { historyLimit: 80 });
+  }, 60_000);
 
   it('tries the next backup when one does not verify, and escalates when none does', async () => {
     const script: PathScript = (_r, pathId) => (pathId === 'backup-b' ? up : down);
