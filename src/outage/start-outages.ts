@@ -1,8 +1,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import mongoose from 'mongoose';
 import type { Config } from '../config';
 import type { Evaluation } from '../health/evaluate';
 import type { Transition } from '../health/debounce';
 import type { Logger } from '../logger';
+import type { Models } from '../models';
+import { probeIcmpBatch, runProbe } from '../probes';
+import { startSweeper, type SweeperService } from '../sweeper/run-sweeper';
 import type { SweepRoute } from '../sweeper/sweep-routes';
 import { routeTransitions, type RouteTransitionSignal } from '../../workflows/messages';
 import type { outageWorkflow } from '../../workflows/outage';
@@ -85,4 +89,17 @@ export function outageStarter(deps: { client: Client; taskQueue: string; logger:
     gathering.set(workflowId, { key, dependency, signals: [signal], opening: OPENING.has(t.kind) });
     return new Promise((resolve, reject) => setTimeout(() => void send(workflowId).then(resolve, reject), GATHER_MS));
   };
+}
+
+/** The production sweeper: real probes, every opening transition starting or feeding an outage workflow. */
+export function startSweeperWithOutages(deps: { config: Config; models: Models; client: Client; logger: Logger }): Promise<SweeperService> {
+  const { config, models, client, logger } = deps;
+  return startSweeper({
+    config,
+    models,
+    db: mongoose.connection.db!,
+    probes: { runProbe, probeIcmpBatch },
+    logger,
+    onTransition: outageStarter({ client, taskQueue: config.temporal.taskQueue, logger, timing: config.outage }),
+  });
 }

@@ -4,17 +4,14 @@ import { connectDatabase, disconnectDatabase, pingDatabase } from '../db/connect
 import { importRouteFile } from '../directory/import-routes';
 import { readRouteFile, RouteFileError } from '../directory/parse-route-file';
 import { openStack } from '../embedded/stack';
-import mongoose from 'mongoose';
 import { buildHttpServer, type HealthCheck } from '../http/server';
 import { registerSignalsApi } from '../http/signals-api';
-import { probeIcmpBatch, runProbe } from '../probes';
-import { startSweeper } from '../sweeper/run-sweeper';
 import type { Logger } from '../logger';
 import { models } from '../models';
 import { connectTemporalClient, connectTemporalWorker } from '../temporal/connection';
 import { temporalSdkLogger } from '../temporal/sdk-logger';
 import { Client, type Connection } from '@temporalio/client';
-import { outageStarter } from '../outage/start-outages';
+import { startSweeperWithOutages } from '../outage/start-outages';
 import { createWorker } from '../worker/create-worker';
 
 export interface ServiceSelection {
@@ -130,14 +127,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
 
     if (parts.sweeper) {
       const client = new Client({ connection: await temporal(), namespace: config.temporal.namespace });
-      const sweeper = await startSweeper({
-        config,
-        models,
-        db: mongoose.connection.db!,
-        probes: { runProbe, probeIcmpBatch },
-        logger,
-        onTransition: outageStarter({ client, taskQueue: config.temporal.taskQueue, logger, timing: config.outage }),
-      });
+      const sweeper = await startSweeperWithOutages({ config, models, client, logger });
       shutdown.add('sweeper', () => sweeper.stop());
       checks.sweeper = () => {
         const stats = sweeper.stats();

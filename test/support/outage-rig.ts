@@ -1,15 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
-import mongoose from 'mongoose';
 import { loadConfig, type Config } from '../../src/config';
 import { importRouteFile } from '../../src/directory/import-routes';
 import { freePort } from '../../src/embedded/ports';
 import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
-import { outageStarter } from '../../src/outage/start-outages';
-import { probeIcmpBatch, runProbe } from '../../src/probes';
-import { startSweeper, type SweeperService } from '../../src/sweeper/run-sweeper';
+import { startSweeperWithOutages } from '../../src/outage/start-outages';
+import type { SweeperService } from '../../src/sweeper/run-sweeper';
 import { createWorker } from '../../src/worker/create-worker';
 import { writeTempFile } from '../fixtures/route-files';
 import { testbedUp, type Testbed } from '../testbed/testbed';
@@ -100,14 +98,7 @@ export async function startOutageRig(opts: {
   const running = worker.run();
   const connection = await Connection.connect({ address: opts.temporalAddress });
   const client = new Client({ connection });
-  const sweeper = await startSweeper({
-    config,
-    models,
-    db: mongoose.connection.db!,
-    probes: { runProbe, probeIcmpBatch },
-    logger,
-    onTransition: outageStarter({ client, taskQueue: config.temporal.taskQueue, logger, timing: config.outage }),
-  });
+  const sweeper = await startSweeperWithOutages({ config, models, client, logger });
   const prefix = `${tb.targets[0]!.split('.').slice(0, 3).join('.')}.0/24`;
   return {
     tb,
