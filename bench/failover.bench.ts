@@ -5,16 +5,8 @@
 import { models } from '../src/models';
 import { outageState } from '../workflows/messages';
 import { startOutageRig } from '../test/support/outage-rig';
+import { until } from '../test/support/until';
 import { benchDatabase, numberOption, percentile } from './support';
-
-async function until(get: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await get()) return true;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  return false;
-}
 
 export async function run(args: string[]): Promise<void> {
   const cuts = numberOption(args, 'cuts', 20);
@@ -29,20 +21,23 @@ export async function run(args: string[]): Promise<void> {
       await new Promise((r) => setTimeout(r, 500 + Math.random() * 1000));
       const before = await models.Incident.countDocuments();
       const cutAt = Date.now();
+      const sinceCut = () => Date.now() - cutAt;
+      const missed = () => undefined;
       await rig.tb.fail('primary');
       const [d, f] = await Promise.all([
-        until(async () => (await models.Incident.countDocuments()) > before, 20_000).then((ok) => (ok ? Date.now() - cutAt : undefined)),
-        until(async () => {
-          if (rig.edgeNextHop() !== rig.tb.links.backup.coreAddress) return false;
-          return (await handle().query(outageState)).routes[0]?.failover === 'done';
-        }, 20_000).then((ok) => (ok ? Date.now() - cutAt : undefined)),
+        until('incident', async () => (await models.Incident.countDocuments()) > before, 20_000, { everyMs: 25 }).then(sinceCut, missed),
+        until(
+          'backup installed and verified',
+          async () => rig.edgeNextHop() === rig.tb.links.backup.coreAddress && (await handle().query(outageState)).routes[0]?.failover === 'done',
+          20_000,
+          { everyMs: 25 },
+        ).then(sinceCut, missed),
       ]);
       if (d !== undefined) detect.push(d);
       if (f !== undefined) failover.push(f);
       console.log(`cut ${i + 1}/${cuts}: incident after ${d ?? 'never'} ms, backup installed and verified after ${f ?? 'never'} ms`);
       await rig.tb.heal('primary');
-      const resolved = await until(async () => (await handle().describe()).status.name === 'COMPLETED', 60_000);
-      if (!resolved) console.log('  (outage did not resolve within 60 s)');
+      await until('resolved', async () => (await handle().describe()).status.name === 'COMPLETED', 60_000).catch(() => console.log('  (outage did not resolve within 60 s)'));
     }
     const f0 = (v: number) => v.toFixed(0);
     console.log(

@@ -9,6 +9,7 @@ import { outageState, resolve, routeTransition, type RouteTransitionSignal } fro
 import type { outageWorkflow } from '../../workflows/outage';
 import { spawnCli } from '../support/cli';
 import { testMongoUri, useTestDatabase } from '../support/database';
+import { until } from '../support/until';
 import { writeTempFile } from '../fixtures/route-files';
 
 /**
@@ -72,14 +73,6 @@ async function startOutage(taskQueue: string, workflowId: string) {
     signal: routeTransition,
     signalArgs: [down],
   });
-}
-
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** Console channel lines of a kind in a worker's output (one line per delivery). */

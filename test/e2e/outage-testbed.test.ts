@@ -2,6 +2,7 @@ import { models } from '../../src/models';
 import { outageState } from '../../workflows/messages';
 import { startOutageRig, type OutageRig } from '../support/outage-rig';
 import { useTestDatabase } from '../support/database';
+import { until } from '../support/until';
 
 /**
  * End to end on the testbed (id 11): cut the primary link → the sweeper sees it → the
@@ -17,16 +18,6 @@ beforeAll(async () => {
   rig = await startOutageRig({ testbedId: 11, temporalAddress: process.env.STATETRACE_TEST_TEMPORAL_ADDRESS!, taskQueue: `e2e-${Date.now()}`, failbackDelaySec: 5 });
 }, 90_000);
 
-async function until<T>(what: string, get: () => Promise<T | undefined | null | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 it('cut → incident → automatic failover (edge routes via the backup) → heal → failback after the delay → resolved', async () => {
   const { tb } = rig;
   expect(rig.edgeNextHop()).toBe(tb.links.primary.coreAddress);
@@ -35,14 +26,14 @@ it('cut → incident → automatic failover (edge routes via the backup) → hea
 
   const incident = await until('an incident', () => models.Incident.findOne({ routes: 'tb-route' }).lean(), 20_000);
   expect(incident).toMatchObject({ severity: 'critical', workflowId: 'outage:tb-route' });
-  await until('failover', () => Promise.resolve(rig.edgeNextHop() === tb.links.backup.coreAddress), 20_000);
+  await until('failover', () => rig.edgeNextHop() === tb.links.backup.coreAddress, 20_000);
   const failedOverMs = Date.now() - cutAt;
   const handle = rig.client.workflow.getHandle('outage:tb-route');
   await until('failed_over state', async () => (await handle.query(outageState)).routes[0]?.activePath === 'backup', 10_000);
 
   const healAt = Date.now();
   await tb.heal('primary');
-  await until('failback', () => Promise.resolve(rig.edgeNextHop() === tb.links.primary.coreAddress), 60_000);
+  await until('failback', () => rig.edgeNextHop() === tb.links.primary.coreAddress, 60_000);
   expect(Date.now() - healAt).toBeGreaterThanOrEqual(5_000); // the failback delay
   const result = await handle.result();
   expect(result.phase).toBe('resolved');

@@ -9,6 +9,7 @@ import { probeIcmpBatch, runProbe } from '../../src/probes';
 import { startSweeper, type SweeperService } from '../../src/sweeper/run-sweeper';
 import { testbedUp, type Testbed } from '../testbed/testbed';
 import { useTestDatabase } from '../support/database';
+import { until } from '../support/until';
 import { writeTempFile } from '../fixtures/route-files';
 
 /**
@@ -60,17 +61,9 @@ routes:
 `;
 }
 
+const seenSoFar = () => `transitions so far: ${JSON.stringify(seen.map((s) => [s.routeId, s.t.kind, s.t.cause]))}`;
+const waitFor = <T>(what: string, get: () => T | undefined, timeoutMs: number) => until(what, get, timeoutMs, { everyMs: 50, context: seenSoFar });
 const transitionsOf = (routeId: string, kind: string, since: number) => seen.filter((s) => s.routeId === routeId && s.t.kind === kind && s.at >= since);
-
-async function waitFor<T>(what: string, get: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; transitions so far: ${JSON.stringify(seen.map((s) => [s.routeId, s.t.kind, s.t.cause]))}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 beforeAll(async () => {
   const trapPort = await freePort();
