@@ -19,7 +19,15 @@ export interface RenderedMessage {
 /** One integration (console, Slack, Discord, webhook). It reports failures; retrying is Temporal's job. */
 export interface NotificationChannel {
   name: 'console' | 'slack' | 'discord' | 'webhook';
-  send(msg: RenderedMessage, target: string): Promise<{ ok: boolean; retryable: boolean; error?: string }>;
+  send(msg: RenderedMessage, target: string): Promise<SendOutcome>;
+}
+
+export interface SendOutcome {
+  ok: boolean;
+  retryable: boolean;
+  error?: string;
+  /** The platform asked us to wait this long (HTTP 429 Retry-After). */
+  retryAfterMs?: number;
 }
 
 export interface NotifyDeps {
@@ -101,26 +109,31 @@ const route: NotifyStage = async (n, { models, logger }) => {
 /**
  * Sends to every destination without a successful delivery yet, one after another, recording
  * each delivery as it happens (a retry after a crash resends only what was not delivered).
- * Nothing delivered and something worth retrying → a retryable failure, so Temporal retries.
+ * Any failure worth retrying (rate limit, 5xx) → a retryable failure, so Temporal retries
+ * what is left, no sooner than the platform's Retry-After.
  */
 const send: NotifyStage = async (n, { models, channels, logger }) => {
   const succeeded = n.deliveries.filter((d) => d.ok);
   const pending = (n.destinations ?? []).filter((d) => !succeeded.some((s) => sameDestination(s, d)));
   let deliveries = succeeded;
-  let retryable = false;
+  const retryable: { destination: Destination; outcome: SendOutcome }[] = [];
   for (const destination of pending) {
     const channel = channels.find((c) => c.name === destination.channel);
-    const outcome = channel ? await channel.send(n.message, destination.target) : { ok: false, retryable: false, error: 'channel not configured' };
+    const outcome: SendOutcome = channel ? await channel.send(n.message, destination.target) : { ok: false, retryable: false, error: 'channel not configured' };
     if (!outcome.ok) logger.warn({ incidentId: n.input.incidentId, ...destination, error: outcome.error }, 'notification delivery failed');
-    retryable ||= outcome.retryable && !outcome.ok;
+    if (!outcome.ok && outcome.retryable) retryable.push({ destination, outcome });
     deliveries = [...deliveries, { ...destination, ok: outcome.ok, error: outcome.error, at: new Date() }];
     await models.Notification.updateOne({ _id: n.input.idempotencyKey }, { $set: { deliveries } });
   }
-  const retry = retryable && !deliveries.some((d) => d.ok);
-  await models.Notification.updateOne({ _id: n.input.idempotencyKey }, { $set: { complete: !retry } });
-  if (retry) {
-    const errors = deliveries.map((d) => `${d.channel}:${d.target}: ${d.error ?? 'failed'}`).join('; ');
-    throw ApplicationFailure.retryable(`no notification delivery succeeded (${errors})`, 'NotificationUndelivered');
+  await models.Notification.updateOne({ _id: n.input.idempotencyKey }, { $set: { complete: retryable.length === 0 } });
+  if (retryable.length > 0) {
+    const errors = retryable.map(({ destination: d, outcome: o }) => `${d.channel}:${d.target}: ${o.error ?? 'failed'}`).join('; ');
+    const waitMs = Math.max(0, ...retryable.map(({ outcome }) => outcome.retryAfterMs ?? 0));
+    throw ApplicationFailure.create({
+      message: `notification not delivered everywhere (${errors})`,
+      type: 'NotificationUndelivered',
+      ...(waitMs > 0 ? { nextRetryDelay: waitMs } : {}),
+    });
   }
   return { ...n, deliveries };
 };

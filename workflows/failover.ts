@@ -9,7 +9,7 @@ import { carryOn, historyTooLong, type Outage } from './outage';
  * the backup with probes; a backup that does not verify is left for the next; when none
  * is left the incident escalates as "failover failed".
  */
-export async function failOver(outage: Outage, routeId: string, actor: Actor): Promise<FailoverResult> {
+export async function failOver(outage: Outage, routeId: string, actor: Actor, pathId?: string): Promise<FailoverResult> {
   const route = outage.routes.get(routeId)!;
   const ctx = outage.contexts.get(routeId)!;
   const policy = ctx.failoverPolicy;
@@ -19,8 +19,12 @@ export async function failOver(outage: Outage, routeId: string, actor: Actor): P
     const outcome = route.failover as OutageRouteState['failover'];
     return { result: outcome === 'done' ? 'already_failed_over' : 'failed', routeId, pathId: route.activePath, detail: 'another failover was running' };
   }
-  const backups = ctx.paths.filter((p) => p.role === 'backup');
-  if (!policy || backups.length === 0) return { result: 'no_backup', routeId, detail: 'this route has no failover policy or no backup path' };
+  // An operator may name the backup to use; otherwise backups are tried in order.
+  const backups = ctx.paths.filter((p) => p.role === 'backup' && (pathId === undefined || p.id === pathId));
+  if (!policy || backups.length === 0) {
+    const named = pathId === undefined ? '' : ` named ${pathId}`;
+    return { result: 'no_backup', routeId, detail: `this route has no failover policy or no backup path${named}` };
+  }
 
   route.failover = 'running';
   const from = route.activePath!;

@@ -60,7 +60,8 @@ export interface FailoverResult {
   pathId?: string;
   detail: string;
 }
-export const requestFailover = defineUpdate<FailoverResult, [{ actor: Actor; routeId?: string }]>('requestFailover');
+/** routeId: the outage's first route when absent; pathId: a named backup, else backups in order. */
+export const requestFailover = defineUpdate<FailoverResult, [{ actor: Actor; routeId?: string; pathId?: string }]>('requestFailover');
 
 export const approveFailback = defineUpdate<{ result: 'approved' | 'nothing_to_approve' }, [{ actor: Actor }]>('approveFailback');
 

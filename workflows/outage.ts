@@ -52,6 +52,8 @@ export interface Outage {
   resolvedBy?: { actor: Actor; note?: string };
   /** Set by the approveFailback update; the failback loop consumes it. */
   failbackApproved: boolean;
+  /** Notifications still being delivered: the workflow never waits on chat, except before it ends. */
+  deliveries: Set<Promise<void>>;
   notify(kind: NotificationKind, text: string, opts?: { targets?: string[]; page?: boolean; key?: string }): Promise<void>;
   timeline(kind: string, message: string, opts?: { actor?: Actor; data?: Record<string, unknown>; key?: string }): Promise<void>;
   nowIso(): string;
@@ -130,26 +132,31 @@ function createOutage(input: OutageInput): Outage {
     routes: new Map(),
     inbox: [],
     failbackApproved: false,
+    deliveries: new Set(),
     nowIso: () => new Date().toISOString(),
-    async notify(kind, text, opts = {}) {
-      if (!state.incidentId) return;
+    notify(kind, text, opts = {}) {
+      if (!state.incidentId) return Promise.resolve();
       const key = opts.key ?? `${state.incidentId}:${kind}:${uuid4()}`;
-      try {
-        await notifier.notify({
-          idempotencyKey: key,
-          incidentId: state.incidentId,
-          kind,
-          severity: state.severity ?? 'info',
-          routes: [...outage.routes.keys()],
-          targets: opts.targets ?? [],
-          title: `[${(state.severity ?? 'info').toUpperCase()}] ${state.incidentId}`,
-          text,
-          page: opts.page ?? true,
-        });
-      } catch (err) {
-        // A chat outage must not stall the incident: it goes on, and the failure is on record.
-        await outage.timeline('notification_failed', `notification ${kind} could not be delivered: ${(err as Error).message}`);
-      }
+      const input = {
+        idempotencyKey: key,
+        incidentId: state.incidentId,
+        kind,
+        severity: state.severity ?? 'info',
+        routes: [...outage.routes.keys()],
+        targets: opts.targets ?? [],
+        title: `[${(state.severity ?? 'info').toUpperCase()}] ${state.incidentId}`,
+        text,
+        page: opts.page ?? true,
+      };
+      // Delivered in the background: a chat outage (retried for minutes) must not hold up
+      // escalation or fail-over. A delivery that finally fails is on the timeline.
+      const delivery = notifier.notify(input).then(
+        () => undefined,
+        (err: unknown) => outage.timeline('notification_failed', `notification ${kind} could not be delivered: ${(err as Error).message}`),
+      );
+      const tracked = delivery.finally(() => outage.deliveries.delete(tracked));
+      outage.deliveries.add(tracked);
+      return Promise.resolve();
     },
     async timeline(kind, message, opts = {}) {
       if (!state.incidentId) return;
@@ -196,10 +203,10 @@ function registerHandlers(outage: Outage): void {
 
   setHandler(
     requestFailover,
-    async ({ actor, routeId }): Promise<FailoverResult> => {
+    async ({ actor, routeId, pathId }): Promise<FailoverResult> => {
       const target = routeId ?? [...outage.routes.keys()][0]!;
       if (!outage.routes.has(target)) throw new Error(`route ${target} is not part of this outage`);
-      return failOver(outage, target, actor);
+      return failOver(outage, target, actor, pathId);
     },
     { validator: mustBeOpen },
   );
@@ -332,6 +339,7 @@ async function handleTransitions(outage: Outage, transitions: RouteTransitionSig
 
 /** Long incidents start a fresh history with the same state (handlers drained first). */
 export async function carryOn(outage: Outage): Promise<never> {
+  await deliveriesSettled(outage);
   await condition(allHandlersFinished);
   const state = { ...outage.state, routes: [...outage.routes.values()] };
   return continueAsNew<typeof outageWorkflow>({ ...outage.input, carried: { state, contexts: [...outage.contexts], inbox: outage.inbox.splice(0) } });
@@ -361,7 +369,13 @@ async function finish(outage: Outage): Promise<void> {
   }
   const times = await store.recordResolution({ incidentId: state.incidentId! });
   await outage.notify('resolved', `${summary}. MTTA ${fmt(times.mttaSec)}, MTTR ${fmt(times.mttrSec)}`, { key: `${state.incidentId}:resolved` });
+  await deliveriesSettled(outage);
   await condition(allHandlersFinished);
+}
+
+/** Waits for every notification still in flight (a run must not end with activities abandoned). */
+async function deliveriesSettled(outage: Outage): Promise<void> {
+  while (outage.deliveries.size > 0) await Promise.all([...outage.deliveries]);
 }
 
 const fmt = (sec?: number) => (sec === undefined ? '—' : sec < 120 ? `${Math.round(sec)} s` : `${Math.round(sec / 60)} min`);

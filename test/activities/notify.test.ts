@@ -173,6 +173,27 @@ describe('send', () => {
     expect(await models.Notification.findById('notify:inc-1:opened').lean()).toMatchObject({ complete: true });
   });
 
+  it('retries a rate-limited channel even when another delivered, no sooner than its Retry-After', async () => {
+    let limited = true;
+    const slack: NotificationChannel = {
+      name: 'slack',
+      send: () => Promise.resolve(limited ? { ok: false, retryable: true, error: 'ratelimited', retryAfterMs: 7000 } : { ok: true, retryable: false }),
+    };
+    const { notify } = createNotifyActivities({ models, logger, channels: [consoleChannel(), slack] });
+    const targets = ['console:noc', 'slack:C0NOC'];
+
+    const err = await firstAttempt(notify, input({ targets })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'NotificationUndelivered', nonRetryable: false, nextRetryDelay: 7000 });
+    limited = false;
+    const retried = await retryAttempt(notify, input({ targets }));
+
+    expect(consoleLines).toHaveLength(1);
+    expect(retried.deliveries).toEqual([
+      { channel: 'console', target: 'noc', ok: true },
+      { channel: 'slack', target: 'C0NOC', ok: true },
+    ]);
+  });
+
   it('a retry after an attempt died part-way resends only what was not delivered', async () => {
     let discordUp = false;
     const discord: NotificationChannel = {

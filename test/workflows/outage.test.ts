@@ -10,6 +10,7 @@ import { acknowledge, approveFailback, outageState, requestFailover, resolve, ro
 import type { outageWorkflow } from '../../workflows/outage';
 import { down, fakeActivities, routeContext, up, type PathScript } from '../support/outage-fakes';
 import type { RouteContext } from '../../activities/route-directory';
+import type { Activities } from '../../activities';
 
 /**
  * The outage workflow on Temporal's time-skipping test server with in-memory activities:
@@ -48,8 +49,11 @@ async function withOutage(
   first: RouteTransitionSignal,
   fn: (h: WorkflowHandle<typeof outageWorkflow>, calls: ReturnType<typeof fakeActivities>['calls']) => Promise<void>,
   input: Partial<Parameters<typeof outageWorkflow>[0]> = {},
+  replace: Partial<Activities> = {},
 ) {
-  const { activities, calls } = fakeActivities(contexts, script);
+  const fakes = fakeActivities(contexts, script);
+  const { calls } = fakes;
+  const activities = { ...fakes.activities, ...replace };
   const taskQueue = `outage-test-${name}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
   await worker.runUntil(async () => {
@@ -163,6 +167,40 @@ describe('outage workflow (time-skipping)', () => {
       expect(events).toBeLessThanOrEqual(300);
     });
   }, 120_000);
+
+  it('a chat outage holds up neither fail-over nor escalation, and the failure is on the timeline', async () => {
+    const chatDown: Partial<Activities> = { notify: () => Promise.reject(new Error('slack: 503 service unavailable')) };
+    await withOutage(
+      'chat-outage',
+      { r1: routeContext('r1', { failoverPolicy: { id: 'auto', mode: 'automatic', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 120, failbackMode: 'approval' } }) },
+      primaryDown,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await env.sleep('30 seconds');
+        // Notifications are still being retried, yet the route is already on its backup.
+        expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-a']);
+        await env.sleep('6 minutes');
+        expect(calls.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['escalated', 'notification_failed']));
+        await h.executeUpdate(resolve, { args: [{ actor: { platform: 'slack', id: 'U1' } }] });
+        expect((await h.result()).phase).toBe('resolved');
+      },
+      {},
+      chatDown,
+    );
+  }, 120_000);
+
+  it('fails over to the backup an operator names', async () => {
+    const manual = routeContext('r1', { failoverPolicy: { id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 120, failbackMode: 'approval' } });
+    await withOutage('named-backup', { r1: manual }, primaryDown, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('10 seconds');
+      const actor = { platform: 'slack' as const, id: 'U1' };
+      expect(await h.executeUpdate(requestFailover, { args: [{ actor, pathId: 'nope' }] })).toMatchObject({ result: 'no_backup', detail: expect.stringContaining('named nope') });
+      expect(await h.executeUpdate(requestFailover, { args: [{ actor, pathId: 'backup-b' }] })).toMatchObject({ result: 'failed_over', pathId: 'backup-b' });
+      expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-b']);
+      await h.executeUpdate(resolve, { args: [{ actor }] });
+      await h.result();
+    });
+  }, 60_000);
 
   it('restarts the failback delay when the primary dips', async () => {
     const timeline: [number, boolean][] = []; // (from, healthy)
