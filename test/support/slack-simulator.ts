@@ -1,20 +1,37 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { BOT, conversationMethods, messageObject, newChannel, type Method, type SimState } from './slack-conversations';
+import { attachSocketMode, type SocketEnvelopeRecord, type SocketEnvelopeType } from './slack-socket-mode';
+import { until } from './until';
+
+export { slackSignatureHeaders } from './slack-requests';
 
 /**
  * A Slack Web API stand-in on 127.0.0.1 for tests: the methods StateTrace uses, with
  * Slack's response shapes and error codes, every call recorded, and failures (429 with
  * Retry-After, 5xx, any Slack error) injectable per method. Point a WebClient at `url`
  * (`slackApiUrl`). It keeps channels, members, messages and pins so tests can check what a
- * person would see.
+ * person would see. Also: Socket Mode (apps.connections.open and a WebSocket endpoint that
+ * sends envelopes and takes acks; slack-socket-mode.ts) and response_url capture.
  */
 export interface SimMessage {
   ts: string;
   channel: string;
+  /** The author: the bot's user (with `bot_id`) for what the app posted, else a person. */
+  user: string;
+  bot_id?: string;
   text?: string;
   blocks?: unknown[];
   thread_ts?: string;
+  /** Message metadata (chat.postMessage / chat.update `metadata`). */
+  metadata?: SimMetadata;
   edited: number;
+  edited_ts?: string;
+}
+
+export interface SimMetadata {
+  event_type: string;
+  event_payload: Record<string, unknown>;
 }
 
 export interface SimChannel {
@@ -23,6 +40,9 @@ export interface SimChannel {
   topic: string;
   purpose: string;
   is_archived: boolean;
+  is_private: boolean;
+  created: number;
+  creator: string;
   members: Set<string>;
   pins: Set<string>;
 }
@@ -36,15 +56,38 @@ export interface SimCall {
 type Failure = { status: 429; retryAfterSec: number } | { status: 500 | 502 | 503 } | { error: string };
 
 export interface SlackSimulator {
+  /** The Web API base URL, for WebClient's `slackApiUrl`. */
   url: string;
+  /** The same as `url`. */
+  apiUrl: string;
+  /** The bot token (xoxb-…) every Web API method but apps.connections.open wants. */
   token: string;
+  /** The app-level token (xapp-…) apps.connections.open wants. */
+  appToken: string;
   calls: SimCall[];
   channels: Map<string, SimChannel>;
   messages: Map<string, SimMessage>;
   files: Map<string, { id: string; title?: string; bytes: number; channel?: string }>;
+  /** What was POSTed to response URLs (Bolt's `respond()`), in order. */
+  responses: { id: string; body: unknown }[];
+  /** Socket Mode envelopes sent, with their acks. */
+  envelopes: SocketEnvelopeRecord[];
   /** The next `times` calls of `method` fail this way. */
   failNext(method: string, failure: Failure, times?: number): void;
   callsOf(method: string): SimCall[];
+  /** A channel made as if by someone else: the bot is a member only if `members` says so. */
+  addChannel(o: { name: string; is_private?: boolean; members?: string[] }): SimChannel;
+  /** A message a person posted (the simulator's own clock gives its ts). */
+  addMessage(o: { channel: string; user: string; text: string; blocks?: unknown[]; thread_ts?: string }): SimMessage;
+  /** A new response URL on the simulator (`id` defaults to a fresh one). */
+  responseUrl(id?: string): string;
+  /** Sends a Socket Mode envelope to the newest connection; resolves with the ack's payload. */
+  sendSocketEnvelope(type: SocketEnvelopeType, payload: object, opts?: { timeoutMs?: number }): Promise<unknown>;
+  socketConnections(): number;
+  /** Slack's `{type: 'disconnect', reason: 'refresh_requested'}` to every connection. */
+  disconnectSockets(): void;
+  /** Polls `predicate` every 20 ms until it is truthy (and returns it); throws after `timeoutMs`. */
+  waitFor<T>(predicate: () => T | Promise<T>, timeoutMs?: number): Promise<NonNullable<T>>;
   close(): Promise<void>;
 }
 
@@ -55,12 +98,11 @@ const USERS = [
 ];
 const USERGROUPS: Record<string, string[]> = { S0NETOPS: ['U0ALICE', 'U0BOB'] };
 
-/** Slack's rule for channel names: lowercase letters, digits, hyphens, underscores; at most 80. */
-const CHANNEL_NAME = /^[a-z0-9][a-z0-9_-]{0,79}$/;
-
-export async function startSlackSimulator(opts: { token?: string } = {}): Promise<SlackSimulator> {
+export async function startSlackSimulator(opts: { token?: string; appToken?: string } = {}): Promise<SlackSimulator> {
   const token = opts.token ?? `xoxb-sim-${randomBytes(6).toString('hex')}`;
+  const appToken = opts.appToken ?? 'xapp-1-test';
   const calls: SimCall[] = [];
+  const responses: { id: string; body: unknown }[] = [];
   const channels = new Map<string, SimChannel>();
   const messages = new Map<string, SimMessage>();
   const files = new Map<string, { id: string; title?: string; bytes: number; channel?: string }>();
@@ -76,73 +118,43 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
   );
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  const state: SimState = { channels, messages, userIds: new Set(USERS.map((u) => u.id)), nextTs, nextId };
+  const socketMode = attachSocketMode(app.server, { appId: BOT.app });
+
   const channelOf = (id: unknown) => (typeof id === 'string' ? channels.get(id) : undefined);
   const parseJson = (v: string | undefined) => (v === undefined ? undefined : (JSON.parse(v) as unknown));
 
-  /** Each method: args → the body of an ok response, or a Slack error code. */
-  // The Web API client sends form fields: every argument is a string (JSON for blocks and files).
-  const methods: Record<string, (a: Record<string, string | undefined>) => Record<string, unknown> | string> = {
-    'auth.test': () => ({ url: 'https://sim.slack.test/', team: 'Sim', user: 'statetrace', team_id: 'T0SIM', user_id: 'U0BOT', bot_id: 'B0BOT' }),
+  /** Each method: args → the body of an ok response, or a Slack error code (or a whole error body). */
+  // The Web API client sends form fields: every argument is a string (JSON for blocks, metadata and files).
+  const methods: Record<string, Method> = {
+    'auth.test': () => ({ url: 'https://sim.slack.test/', team: 'Sim', user: 'statetrace', team_id: BOT.team, user_id: BOT.user, bot_id: BOT.bot }),
+    'apps.connections.open': () => ({ url: socketMode.openUrl() }),
     'chat.postMessage': (a) => {
       const channel = channelOf(a.channel);
-      if (!channel) return 'channel_not_found';
+      if (!channel || (channel.is_private && !channel.members.has(BOT.user))) return 'channel_not_found';
       if (channel.is_archived) return 'is_archived';
       if (!a.text && !a.blocks) return 'no_text';
-      const msg: SimMessage = { ts: nextTs(), channel: channel.id, text: a.text, blocks: parseJson(a.blocks) as unknown[], thread_ts: a.thread_ts, edited: 0 };
+      const metadata = parseMetadata(a.metadata);
+      if (typeof metadata === 'string') return metadata;
+      const msg: SimMessage = { ts: nextTs(), channel: channel.id, user: BOT.user, bot_id: BOT.bot, text: a.text, blocks: parseJson(a.blocks) as unknown[], thread_ts: a.thread_ts, metadata, edited: 0 };
       messages.set(`${channel.id}/${msg.ts}`, msg);
-      return { channel: channel.id, ts: msg.ts, message: { text: msg.text, blocks: msg.blocks, ts: msg.ts } };
+      return { channel: channel.id, ts: msg.ts, message: messageObject(state, msg, true) };
     },
     'chat.postEphemeral': (a) => (channelOf(a.channel) ? { message_ts: nextTs() } : 'channel_not_found'),
     'chat.update': (a) => {
       const msg = messages.get(`${a.channel ?? ''}/${a.ts ?? ''}`);
       if (!msg) return 'message_not_found';
-      msg.text = (a.text) ?? msg.text;
+      if (msg.bot_id !== BOT.bot) return 'cant_update_message';
+      const metadata = parseMetadata(a.metadata);
+      if (typeof metadata === 'string') return metadata;
+      msg.text = a.text ?? msg.text;
       msg.blocks = (parseJson(a.blocks) as unknown[]) ?? msg.blocks;
+      msg.metadata = metadata ?? msg.metadata;
       msg.edited += 1;
+      msg.edited_ts = nextTs();
       return { channel: msg.channel, ts: msg.ts, text: msg.text };
     },
-    'conversations.create': (a) => {
-      const name = a.name ?? '';
-      if (!CHANNEL_NAME.test(name)) return name.length > 80 ? 'invalid_name_maxlength' : 'invalid_name_specials';
-      if ([...channels.values()].some((c) => c.name === name)) return 'name_taken';
-      const channel: SimChannel = { id: nextId('C'), name, topic: '', purpose: '', is_archived: false, members: new Set(['U0BOT']), pins: new Set() };
-      channels.set(channel.id, channel);
-      return { channel: { id: channel.id, name, is_channel: true, is_private: a.is_private === 'true' } };
-    },
-    'conversations.info': (a) => {
-      const c = channelOf(a.channel);
-      return c ? { channel: { id: c.id, name: c.name, is_archived: c.is_archived, topic: { value: c.topic }, purpose: { value: c.purpose } } } : 'channel_not_found';
-    },
-    'conversations.invite': (a) => {
-      const c = channelOf(a.channel);
-      if (!c) return 'channel_not_found';
-      const users = (a.users ?? '').split(',').filter(Boolean);
-      if (users.length === 0) return 'no_user';
-      if (users.some((u) => !USERS.some((x) => x.id === u))) return 'user_not_found';
-      if (users.every((u) => c.members.has(u))) return 'already_in_channel';
-      users.forEach((u) => c.members.add(u));
-      return { channel: { id: c.id, name: c.name } };
-    },
-    'conversations.setTopic': (a) => {
-      const c = channelOf(a.channel);
-      if (!c) return 'channel_not_found';
-      if ((a.topic ?? '').length > 250) return 'too_long';
-      c.topic = a.topic ?? '';
-      return { channel: { id: c.id, topic: { value: c.topic } } };
-    },
-    'conversations.setPurpose': (a) => {
-      const c = channelOf(a.channel);
-      if (!c) return 'channel_not_found';
-      c.purpose = a.purpose ?? '';
-      return { channel: { id: c.id, purpose: { value: c.purpose } } };
-    },
-    'conversations.archive': (a) => {
-      const c = channelOf(a.channel);
-      if (!c) return 'channel_not_found';
-      if (c.is_archived) return 'already_archived';
-      c.is_archived = true;
-      return {};
-    },
+    ...conversationMethods(state),
     'pins.add': (a) => {
       const c = channelOf(a.channel);
       if (!c) return 'channel_not_found';
@@ -192,14 +204,32 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
     return reply.send('OK - ' + file.bytes);
   });
 
+  // Where Bolt's respond() posts: JSON, recorded as it came.
+  app.post('/response/:id', (req: FastifyRequest<{ Params: { id: string } }>, reply) => {
+    let body = req.body;
+    if (Buffer.isBuffer(body)) {
+      try {
+        body = JSON.parse(body.toString()) as unknown;
+      } catch {
+        return reply.code(400).send({ ok: false, error: 'invalid_payload' });
+      }
+    }
+    responses.push({ id: req.params.id, body });
+    return reply.send({ ok: true });
+  });
+
   app.post('/api/:method', (req: FastifyRequest<{ Params: { method: string } }>, reply: FastifyReply) => {
     const { method } = req.params;
     const args = { ...(req.body as Record<string, string | undefined>) };
     const record = (status: number) => calls.push({ method, args, status });
     const auth = req.headers.authorization ?? (args.token ? `Bearer ${args.token}` : '');
-    if (auth !== `Bearer ${token}`) {
+    const given = /^Bearer (.*)$/.exec(auth)?.[1];
+    // apps.connections.open takes the app-level token only; everything else, the bot token.
+    const wanted = method === 'apps.connections.open' ? appToken : token;
+    if (given !== wanted) {
       record(200);
-      return reply.send({ ok: false, error: auth ? 'invalid_auth' : 'not_authed' });
+      const error = !given ? 'not_authed' : given === token || given === appToken ? 'not_allowed_token_type' : 'invalid_auth';
+      return reply.send({ ok: false, error });
     }
     const failure = failures.get(method)?.shift();
     if (failure && 'status' in failure) {
@@ -215,15 +245,21 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
     record(200);
     if (!handler) return reply.send({ ok: false, error: 'unknown_method' });
     const result = handler(args);
-    return reply.send(typeof result === 'string' ? { ok: false, error: result } : { ok: true, ...result });
+    if (typeof result === 'string') return reply.send({ ok: false, error: result });
+    return reply.send(result.ok === false ? result : { ok: true, ...result });
   });
 
   await app.listen({ host: '127.0.0.1', port: 0 });
   const port = (app.server.address() as { port: number }).port;
+  const base = `http://127.0.0.1:${port}/`;
   const sim: SlackSimulator = {
-    url: `http://127.0.0.1:${port}/api/`,
+    url: `${base}api/`,
+    apiUrl: `${base}api/`,
     token,
+    appToken,
     calls,
+    responses,
+    envelopes: socketMode.envelopes,
     channels,
     messages,
     files,
@@ -231,7 +267,26 @@ export async function startSlackSimulator(opts: { token?: string } = {}): Promis
       failures.set(method, [...(failures.get(method) ?? []), ...Array<Failure>(times).fill(failure)]);
     },
     callsOf: (method) => calls.filter((c) => c.method === method),
-    close: () => app.close(),
+    addChannel: (o) => newChannel(state, { ...o, creator: o.members?.[0] ?? 'U0ALICE' }),
+    addMessage(o) {
+      if (!channels.has(o.channel)) throw new Error(`no channel ${o.channel} in the simulator`);
+      const msg: SimMessage = { ts: nextTs(), channel: o.channel, user: o.user, text: o.text, blocks: o.blocks, thread_ts: o.thread_ts, edited: 0 };
+      messages.set(`${o.channel}/${msg.ts}`, msg);
+      return msg;
+    },
+    responseUrl: (id = nextId('R')) => `${base}response/${encodeURIComponent(id)}`,
+    sendSocketEnvelope: (type, payload, o) => socketMode.send(type, payload, o),
+    socketConnections: () => socketMode.connections(),
+    disconnectSockets: () => socketMode.disconnectAll('refresh_requested'),
+    waitFor: (predicate, timeoutMs = 5_000) =>
+      until('the Slack simulator condition', predicate, timeoutMs, {
+        everyMs: 20,
+        context: () => `last calls: ${calls.slice(-5).map((c) => c.method).join(', ') || 'none'}; responses: ${responses.length}`,
+      }),
+    async close() {
+      await socketMode.close();
+      await app.close();
+    },
   };
   return sim;
 }
@@ -246,12 +301,18 @@ function uploadedContent(raw: Buffer, contentType: string | undefined): Buffer {
   return raw.subarray(start, end);
 }
 
-/**
- * Slack's request signing (v0): `v0=hex(HMAC-SHA256(secret, "v0:<ts>:<body>"))`, sent as
- * X-Slack-Signature with X-Slack-Request-Timestamp. For tests that post slash commands and
- * interactions to the product as Slack would.
- */
-export function slackSignatureHeaders(body: string, signingSecret: string, timestampSec = Math.floor(Date.now() / 1000)): Record<string, string> {
-  const signature = `v0=${createHmac('sha256', signingSecret).update(`v0:${timestampSec}:${body}`).digest('hex')}`;
-  return { 'x-slack-request-timestamp': String(timestampSec), 'x-slack-signature': signature };
+/** chat.postMessage's `metadata` argument: `{event_type, event_payload}`, or Slack's error code. */
+function parseMetadata(raw: string | undefined): SimMetadata | undefined | string {
+  if (raw === undefined || raw === '') return undefined;
+  let m: unknown;
+  try {
+    m = JSON.parse(raw);
+  } catch {
+    return 'invalid_metadata_format';
+  }
+  const { event_type, event_payload } = (m ?? {}) as Partial<SimMetadata>;
+  if (typeof event_type !== 'string' || !event_type || typeof event_payload !== 'object' || event_payload === null || Array.isArray(event_payload)) {
+    return 'invalid_metadata_schema';
+  }
+  return { event_type, event_payload };
 }
