@@ -8,6 +8,8 @@ import type { NotificationKind, NotifyInput, NotifyResult, Severity } from './ou
 
 /** What every channel receives: the message already rendered, plus what it is about. */
 export interface RenderedMessage {
+  /** The notification's idempotency key: a channel that posts several messages keys them on it. */
+  key: string;
   incidentId: string;
   kind: NotificationKind;
   severity: Severity;
@@ -155,8 +157,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
   };
 }
 
-function renderMessage({ incidentId, kind, severity, routes, title, text }: NotifyInput): RenderedMessage {
-  return { incidentId, kind, severity, routes, title, text };
+function renderMessage({ idempotencyKey, incidentId, kind, severity, routes, title, text }: NotifyInput): RenderedMessage {
+  return { key: idempotencyKey, incidentId, kind, severity, routes, title, text };
 }
 
 async function ownerTeamTargets(models: NotifyDeps['models'], routeIds: string[]): Promise<string[]> {

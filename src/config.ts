@@ -61,6 +61,19 @@ const envSchema = z.object({
   STATETRACE_CONFIRM_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   STATETRACE_RESOLVE_STABLE_SEC: z.coerce.number().int().min(0).max(86_400).default(120),
   STATETRACE_FAILBACK_CHECK_SEC: z.coerce.number().int().min(1).max(3600).default(5),
+
+  SLACK_BOT_TOKEN: optionalString,
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_APP_TOKEN: optionalString,
+  SLACK_SOCKET_MODE: z.preprocess(emptyToUndefined, bool(false).optional()),
+  SLACK_API_URL: z.preprocess(emptyToUndefined, z.string().url().default('https://slack.com/api/')),
+  STATETRACE_SLACK_PORT: port.default(3000),
+  STATETRACE_SLACK_HOST: z.string().default('0.0.0.0'),
+  SLACK_ROLES: optionalString,
+  SLACK_DEFAULT_ROLE: z.enum(['none', 'viewer', 'responder', 'admin']).default('viewer'),
+  SLACK_ARCHIVE_AFTER_SEC: z.coerce.number().int().min(0).max(90 * 86_400).default(86_400),
+  SLACK_PRIVATE_INCIDENT_CHANNELS: bool(true),
+  STATETRACE_RUNBOOK_BASE_URL: optionalString,
 });
 
 export interface TemporalTls {
@@ -106,6 +119,27 @@ export interface Config {
   signalTokens: { name: string; token: string }[];
   /** Timing of the outage workflow (passed to each new outage). */
   outage: { confirmAttempts: number; confirmIntervalMs: number; stableForMs: number; failbackCheckMs: number };
+  /** Slack; undefined when SLACK_BOT_TOKEN is not set (alerts then go to the console). */
+  slack?: SlackConfig;
+  /** Where runbooks are browsable (e.g. the repository's runbooks/ folder); alerts link `<base>/<id>.md`. */
+  runbookBaseUrl?: string;
+}
+
+export type Role = 'none' | 'viewer' | 'responder' | 'admin';
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret?: string;
+  /** Socket Mode: an app-level token (xapp-…) and no public HTTP endpoint. */
+  appToken?: string;
+  socketMode: boolean;
+  apiUrl: string;
+  http: { host: string; port: number };
+  /** Slack user ids (U…/W…) and user group ids (S…) → role; the highest matching role wins. */
+  roles: { subject: string; role: Exclude<Role, 'none'> }[];
+  defaultRole: Role;
+  archiveAfterSec: number;
+  privateChannels: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -160,7 +194,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stableForMs: e.STATETRACE_RESOLVE_STABLE_SEC * 1000,
       failbackCheckMs: e.STATETRACE_FAILBACK_CHECK_SEC * 1000,
     },
+    slack: slackConfig(e),
+    runbookBaseUrl: e.STATETRACE_RUNBOOK_BASE_URL?.replace(/\/+$/, ''),
   };
+}
+
+function slackConfig(e: z.infer<typeof envSchema>): SlackConfig | undefined {
+  if (!e.SLACK_BOT_TOKEN) return undefined;
+  const socketMode = e.SLACK_SOCKET_MODE ?? Boolean(e.SLACK_APP_TOKEN);
+  if (socketMode && !e.SLACK_APP_TOKEN) throw new ConfigError('invalid configuration: Slack Socket Mode needs SLACK_APP_TOKEN (xapp-…)');
+  if (!socketMode && !e.SLACK_SIGNING_SECRET) throw new ConfigError('invalid configuration: Slack over HTTP needs SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode)');
+  return {
+    botToken: e.SLACK_BOT_TOKEN,
+    signingSecret: e.SLACK_SIGNING_SECRET,
+    appToken: e.SLACK_APP_TOKEN,
+    socketMode,
+    apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
+    http: { host: e.STATETRACE_SLACK_HOST, port: e.STATETRACE_SLACK_PORT },
+    roles: parseRoles(e.SLACK_ROLES),
+    defaultRole: e.SLACK_DEFAULT_ROLE,
+    archiveAfterSec: e.SLACK_ARCHIVE_AFTER_SEC,
+    privateChannels: e.SLACK_PRIVATE_INCIDENT_CHANNELS,
+  };
+}
+
+/** `U0ALICE=admin,S0NETOPS=responder`: Slack user or user-group ids with their roles. */
+function parseRoles(raw: string | undefined): SlackConfig['roles'] {
+  if (!raw) return [];
+  return raw.split(',').map((entry) => {
+    const [subject = '', role = ''] = entry.split('=').map((s) => s.trim());
+    if (!/^[UWS][A-Z0-9]{2,}$/.test(subject) || !['viewer', 'responder', 'admin'].includes(role)) {
+      throw new ConfigError(`invalid configuration: SLACK_ROLES entry "${entry}" is not <Slack user or group id>=viewer|responder|admin`);
+    }
+    return { subject, role: role as Exclude<Role, 'none'> };
+  });
 }
 
 function ownShards(list: string | undefined, count: number): number[] {

@@ -12,6 +12,8 @@ import { RouteRecord } from './route';
 import { RouteClass } from './route-class';
 import { RouteHealthSnapshot } from './route-health-snapshot';
 import { RouteTransition } from './route-transition';
+import { SlackIncidentChannel } from './slack-incident-channel';
+import { SlackMessage } from './slack-message';
 import { Team } from './team';
 import { TimelineEvent } from './timeline-event';
 
@@ -31,6 +33,8 @@ export const models = {
   RouteHealthSnapshot,
   RouteRecord,
   RouteTransition,
+  SlackIncidentChannel,
+  SlackMessage,
   Team,
   TimelineEvent,
 };

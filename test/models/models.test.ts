@@ -182,6 +182,8 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
     before: { state: 'open' },
     after: { state: 'acknowledged' },
   },
+  SlackIncidentChannel: { _id: 'inc-1', name: 'inc-20261122-r1-7f3a', channelId: 'C0INC', claimedAt: at, readyAt: at },
+  SlackMessage: { _id: 'inc-1:alert:C0INC', incidentId: 'inc-1', channelId: 'C0INC', role: 'alert', incidentChannel: true, claimedAt: at, ts: '1700000000.000100' },
 };
 
 /** A required field per model, left out to show the schema refuses the document. */
@@ -202,6 +204,8 @@ const requiredField: { [K in keyof typeof models]: string } = {
   ExecutorRun: 'toPathId',
   Notification: 'title',
   AuditEntry: 'actor',
+  SlackIncidentChannel: 'claimedAt',
+  SlackMessage: 'role',
 };
 
 /** Drops what the database adds so the stored document can be compared with the sample. */

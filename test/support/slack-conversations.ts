@@ -107,6 +107,10 @@ export function compareTs(a: string, b: string): number {
 const encodeCursor = (ts: string) => Buffer.from(`next_ts:${ts}`).toString('base64');
 const decodeCursor = (cursor: string) => /^next_ts:(\d+\.\d+)$/.exec(Buffer.from(cursor, 'base64').toString())?.[1];
 
+/** Direct-message channels carry this name prefix in the simulator (real ones have no name). */
+const DM_PREFIX = 'im:';
+const isDm = (c: SimChannel) => c.name.startsWith(DM_PREFIX);
+
 export function conversationMethods(state: SimState): Record<string, Method> {
   const channelOf = (id: unknown) => (typeof id === 'string' ? state.channels.get(id) : undefined);
   /** A channel the bot can see: a private one it is not in does not exist, for it. */
@@ -122,6 +126,21 @@ export function conversationMethods(state: SimState): Record<string, Method> {
       if ([...state.channels.values()].some((c) => c.name === name)) return 'name_taken';
       const channel = newChannel(state, { name, is_private: a.is_private === 'true', members: [BOT.user] });
       return { channel: channelObject(channel) };
+    },
+    'conversations.list': (a) => {
+      const types = (a.types ?? 'public_channel').split(',');
+      const wanted = (c: SimChannel) => !isDm(c) && types.includes(c.is_private ? 'private_channel' : 'public_channel') && visible(c.id) !== undefined;
+      const list = [...state.channels.values()].filter((c) => wanted(c) && !(a.exclude_archived === 'true' && c.is_archived));
+      return { channels: list.map((c) => channelObject(c)), response_metadata: { next_cursor: '' } };
+    },
+    /** A direct message with one user: the same channel each time. */
+    'conversations.open': (a) => {
+      const user = a.users?.trim() ?? '';
+      if (user === '' || user.includes(',')) return user === '' ? 'users_list_not_supplied' : 'not_supported_in_sim';
+      if (!state.userIds.has(user)) return 'user_not_found';
+      const existing = [...state.channels.values()].find((c) => c.name === `${DM_PREFIX}${user}`);
+      const dm = existing ?? newChannel(state, { name: `${DM_PREFIX}${user}`, is_private: true, members: [BOT.user, user] });
+      return { channel: { id: dm.id } };
     },
     'conversations.info': (a) => {
       const c = visible(a.channel);

@@ -1,0 +1,115 @@
+import type { WebClient } from '@slack/web-api';
+import { checklistMessage, ensureRemediationTasks } from '../../../bot/slack/checklist-message';
+import { loadIncidentView, incidentRunbooks, type RunbookSource } from '../../../bot/core/load-incident-view';
+import type { IncidentView } from '../../../bot/core/incident-view';
+import { renderAlert, renderResolution, renderTimelineLine } from '../../../bot/slack/render/render-slack';
+import type { Logger } from '../../../src/logger';
+import type { Models } from '../../../src/models';
+import type { Runbook } from '../../../src/runbooks/load-runbooks';
+import type { NotificationChannel, RenderedMessage, SendOutcome } from '../../notify';
+import { inviteUsers, openIncidentChannel } from './incident-channel';
+import { postOnce } from './post-once';
+import { slackErrorCode, slackFailure } from './slack-errors';
+
+export interface SlackNotifierDeps {
+  client: WebClient;
+  models: Models;
+  runbooks: RunbookSource & { get(id: string): Runbook | undefined };
+  runbookBaseUrl?: string;
+  privateChannels: boolean;
+  archiveAfterSec: number;
+  logger: Logger;
+}
+
+const USER_ID = /^[UW][A-Z0-9]+$/;
+
+/**
+ * Slack as a notification channel. The first message of an incident opens its channel
+ * (alert pinned, runbook checklists posted) and pages the target with the alert; every
+ * later one updates each alert copy in place and adds a line to the incident channel's
+ * timeline instead of paging again — except a target that has not had this incident yet
+ * (an escalation level), which gets the alert. Each post happens once per key (post-once.ts).
+ */
+export function createSlackNotifier(deps: SlackNotifierDeps): NotificationChannel {
+  let botUser: Promise<string> | undefined;
+  const botUserId = () => (botUser ??= deps.client.auth.test().then((r) => r.user_id!));
+  const channelDeps = { client: deps.client, models: deps.models, privateChannels: deps.privateChannels, botUserId };
+  const view = (incidentId: string, customers: boolean) => loadIncidentView(deps, incidentId, { customers });
+
+  return {
+    name: 'slack',
+    async send(msg: RenderedMessage, target: string): Promise<SendOutcome> {
+      try {
+        const publicView = await view(msg.incidentId, false);
+        if (!publicView) return { ok: false, retryable: false, error: `unknown incident ${msg.incidentId}` };
+        const channelView = deps.privateChannels ? ((await view(msg.incidentId, true)) ?? publicView) : publicView;
+        const incidentChannel = await openIncidentChannel(channelDeps, msg.incidentId);
+
+        const inChannel = await postOnce(deps, { key: `${msg.incidentId}:alert:incident-channel`, incidentId: msg.incidentId, channel: incidentChannel, role: 'alert', incidentChannel: true, message: renderAlert(channelView) });
+        if (inChannel.fresh) await pin(deps.client, incidentChannel, inChannel.ts);
+        await postChecklists(deps, msg.incidentId, incidentChannel);
+
+        const fresh = new Set(inChannel.fresh ? [inChannel.ts] : []);
+        const destination = await resolveTarget(deps.client, target);
+        if (destination !== incidentChannel) {
+          if (USER_ID.test(target)) await inviteUsers(deps.client, incidentChannel, [target]);
+          const paged = await postOnce(deps, { key: `${msg.incidentId}:alert:${target}`, incidentId: msg.incidentId, channel: destination, role: 'alert', incidentChannel: false, message: renderAlert(publicView) });
+          if (paged.fresh) fresh.add(paged.ts);
+        }
+        if (msg.kind !== 'opened') {
+          await postOnce(deps, { key: `${msg.key}:timeline`, incidentId: msg.incidentId, channel: incidentChannel, role: 'timeline', incidentChannel: true, message: renderTimelineLine({ kind: msg.kind, text: msg.text, at: new Date().toISOString() }) });
+        }
+        if (msg.kind === 'resolved') await closeIncidentChannel(deps, channelView, incidentChannel);
+        await updateAlerts(deps, msg.incidentId, { publicView, channelView }, fresh);
+        return { ok: true, retryable: false };
+      } catch (err) {
+        const outcome = slackFailure(err);
+        deps.logger.warn({ err, incidentId: msg.incidentId, target, retryable: outcome.retryable }, 'slack delivery failed');
+        return outcome;
+      }
+    },
+  };
+}
+
+/** A user id gets a direct message; channel ids and names are posted to as they are. */
+async function resolveTarget(client: WebClient, target: string): Promise<string> {
+  if (!USER_ID.test(target)) return target;
+  const dm = await client.conversations.open({ users: target });
+  return dm.channel!.id!;
+}
+
+async function pin(client: WebClient, channel: string, ts: string): Promise<void> {
+  try {
+    await client.pins.add({ channel, timestamp: ts });
+  } catch (err) {
+    if (slackErrorCode(err) !== 'already_pinned') throw err;
+  }
+}
+
+async function postChecklists(deps: SlackNotifierDeps, incidentId: string, channel: string): Promise<void> {
+  const incident = await deps.models.Incident.findById(incidentId, { routes: 1 }).lean();
+  const routes = await deps.models.RouteRecord.find({ _id: { $in: (incident?.routes ?? []).slice(0, 10) } }, { runbooks: 1 }).lean();
+  const latest = await deps.models.RouteHealthSnapshot.findOne({ routeId: { $in: incident?.routes.slice(0, 10) ?? [] } }).sort({ at: -1 }).lean();
+  for (const found of incidentRunbooks(deps.runbooks, routes, latest?.taxonomy ?? [])) {
+    const runbook = deps.runbooks.get(found.id)!;
+    await ensureRemediationTasks(deps, incidentId, runbook);
+    const key = `${incidentId}:checklist:${runbook.id}`;
+    await postOnce(deps, { key, incidentId, channel, role: 'checklist', incidentChannel: true, message: await checklistMessage(deps, incidentId, runbook) });
+  }
+}
+
+/** Every alert copy shows the incident as it is now; those just posted already do. */
+async function updateAlerts(deps: SlackNotifierDeps, incidentId: string, views: { publicView: IncidentView; channelView: IncidentView }, fresh: Set<string>): Promise<void> {
+  const alerts = await deps.models.SlackMessage.find({ incidentId, role: 'alert', ts: { $exists: true } }).lean();
+  for (const alert of alerts.filter((a) => !fresh.has(a.ts!))) {
+    const message = renderAlert(alert.incidentChannel ? views.channelView : views.publicView);
+    await deps.client.chat.update({ channel: alert.channelId, ts: alert.ts!, text: message.text, blocks: message.blocks });
+  }
+}
+
+/** The summary goes to the incident channel; the channel is archived `archiveAfterSec` later by the archive job. */
+async function closeIncidentChannel(deps: SlackNotifierDeps, view: IncidentView, channel: string): Promise<void> {
+  await postOnce(deps, { key: `${view.incidentId}:resolution`, incidentId: view.incidentId, channel, role: 'resolution', incidentChannel: true, message: renderResolution(view) });
+  const resolvedAt = view.resolvedAt ? new Date(view.resolvedAt) : new Date();
+  await deps.models.SlackIncidentChannel.updateOne({ _id: view.incidentId }, { $set: { resolvedAt, archiveAt: new Date(resolvedAt.getTime() + deps.archiveAfterSec * 1000) } });
+}

@@ -1,0 +1,91 @@
+/** The commands that change an outage: each goes to the outage workflow (or the route directory for maint). */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { acknowledge, approveFailback, requestFailover, resolve } from '../../workflows/messages';
+import type { CommandReply, CommandRequest, CoreDeps } from './command-core';
+import { CLOSED_STATES, findIncident } from './find-incident';
+import type { Command } from './parse-command';
+
+export interface ActionOutcome {
+  status: 'ok' | 'refused' | 'error';
+  target?: { kind: string; id: string };
+  incidentId?: string;
+  routeId?: string;
+  after?: object;
+}
+
+type Acted = ActionOutcome & { reply: CommandReply };
+
+const MAX_MAINTENANCE_SEC = 30 * 86_400;
+
+const said = (text: string, incidentId?: string, ephemeral = false): CommandReply => ({ ok: true, text, ephemeral, incidentId });
+const refused = (text: string, extra: ActionOutcome = { status: 'refused' }): Acted => ({ ...extra, status: 'refused', reply: { ok: false, text, ephemeral: true } });
+
+export async function runAction(deps: CoreDeps, request: CommandRequest): Promise<Acted> {
+  const { command } = request;
+  if (command.name === 'maint') return startMaintenance(deps, request, command);
+  const routeId = command.name === 'failover' || command.name === 'failback' ? command.route : undefined;
+  const ref = await findIncident(deps.models, {
+    incidentId: command.name === 'ack' ? command.incidentId : undefined,
+    channelIncidentId: request.incidentId,
+    routeId,
+  });
+  if (!ref.ok) return refused(ref.reply);
+  const base = { target: { kind: 'incident', id: ref.incidentId }, incidentId: ref.incidentId, routeId };
+  if (CLOSED_STATES.includes(ref.state)) return refused(`${ref.incidentId} is ${ref.state.replace('_', ' ')}; nothing to ${command.name}`, { status: 'refused', ...base });
+  if (routeId && !ref.routes.includes(routeId)) return refused(`route ${routeId} is not part of ${ref.incidentId}`, { status: 'refused', ...base });
+
+  const handle = deps.workflows.getHandle(ref.workflowId);
+  const who = request.actor.name ?? request.actor.id;
+  try {
+    switch (command.name) {
+      case 'ack': {
+        const r = await handle.executeUpdate(acknowledge, { args: [{ actor: request.actor }] });
+        if (r.result === 'already_acknowledged') return { status: 'ok', ...base, after: r, reply: said(`${ref.incidentId} was already acknowledged by ${r.by.name ?? r.by.id}`, ref.incidentId, true) };
+        return { status: 'ok', ...base, after: r, reply: said(`${who} acknowledged ${ref.incidentId}: escalation stopped`, ref.incidentId) };
+      }
+      case 'failover': {
+        const r = await handle.executeUpdate(requestFailover, { args: [{ actor: request.actor, routeId, pathId: command.backup }] });
+        const text = {
+          failed_over: `${who} failed ${r.routeId} over to ${r.pathId ?? 'its backup'}: ${r.detail}`,
+          already_failed_over: `${r.routeId} is already on ${r.pathId ?? 'a backup'}`,
+          failed: `failover of ${r.routeId} did not work: ${r.detail}`,
+          no_backup: `cannot fail ${r.routeId} over: ${r.detail}`,
+        }[r.result];
+        return { status: r.result === 'failed_over' || r.result === 'already_failed_over' ? 'ok' : 'error', ...base, routeId: r.routeId, after: r, reply: { ok: r.result !== 'failed' && r.result !== 'no_backup', text, ephemeral: false, incidentId: ref.incidentId } };
+      }
+      case 'failback': {
+        const r = await handle.executeUpdate(approveFailback, { args: [{ actor: request.actor }] });
+        if (r.result === 'approved') return { status: 'ok', ...base, after: r, reply: said(`${who} approved fail-back for ${ref.incidentId}: traffic returns to the primary path`, ref.incidentId) };
+        return { status: 'ok', ...base, after: r, reply: said(`nothing awaits approval in ${ref.incidentId}: fail-back runs once the primary path has been healthy for the policy's delay`, ref.incidentId, true) };
+      }
+      case 'resolve': {
+        const r = await handle.executeUpdate(resolve, { args: [{ actor: request.actor, note: command.note }] });
+        if (r.result === 'already_resolved') return { status: 'ok', ...base, after: r, reply: said(`${ref.incidentId} is already being resolved`, ref.incidentId, true) };
+        return { status: 'ok', ...base, after: { ...r, note: command.note }, reply: said(`${who} resolved ${ref.incidentId}${command.note ? `: ${command.note}` : ''}`, ref.incidentId) };
+      }
+      default:
+        return refused(`${command.name} does not change an incident`);
+    }
+  } catch (err) {
+    return refused(explainUpdateError(ref.incidentId, err), { status: 'error', ...base });
+  }
+}
+
+function explainUpdateError(incidentId: string, err: unknown): string {
+  if (err instanceof WorkflowNotFoundError) return `${incidentId} is no longer running (it has ended)`;
+  if (err instanceof WorkflowUpdateFailedError) return `${incidentId} refused: ${err.cause?.message ?? err.message}`;
+  throw err;
+}
+
+async function startMaintenance(deps: CoreDeps, request: CommandRequest, command: Extract<Command, { name: 'maint' }>): Promise<Acted> {
+  const base = { target: { kind: 'route', id: command.route }, routeId: command.route };
+  if (command.durationSec <= 0 || command.durationSec > MAX_MAINTENANCE_SEC) return refused(`a maintenance window lasts between 1 minute and 30 days`, { status: 'refused', ...base });
+  const start = new Date();
+  const end = new Date(start.getTime() + command.durationSec * 1000);
+  const reason = command.reason ?? `maintenance by ${request.actor.name ?? request.actor.id}`;
+  const window = { start, end, reason, source: 'chat', createdBy: request.actor };
+  const result = await deps.models.RouteRecord.updateOne({ _id: command.route }, { $push: { maintenance: window } });
+  if (result.matchedCount === 0) return refused(`there is no route ${command.route}`, { status: 'refused', ...base });
+  const text = `${request.actor.name ?? request.actor.id} put ${command.route} in maintenance until ${end.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${reason}. Outages on it are recorded, not paged.`;
+  return { status: 'ok', ...base, after: { maintenance: { start, end, reason } }, reply: said(text) };
+}
