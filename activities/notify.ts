@@ -16,6 +16,11 @@ export interface RenderedMessage {
   routes: string[];
   title: string;
   text: string;
+  /**
+   * false: page nobody. Chat channels then only update what they already show of the
+   * incident (alert in place, a line in the incident channel); the console shows it marked.
+   */
+  page: boolean;
 }
 
 /** One integration (console, Slack, Discord, webhook). It reports failures; retrying is Temporal's job. */
@@ -82,11 +87,9 @@ const dedupe: NotifyStage = async (n, { models }) => {
   return { ...n, deliveries: recorded?.deliveries ?? [], duplicate: !resumable };
 };
 
-/** page: false (maintenance, suppressed) → shown on the console only, marked as not paged. */
+/** page: false (acknowledgements, maintenance) → marked as not paged, and always on the console. */
 const silence: NotifyStage = (n) =>
-  n.input.page
-    ? n
-    : { ...n, message: { ...n.message, title: `${NOT_PAGED_MARKER} ${n.message.title}` }, destinations: [{ channel: 'console', target: 'log' }] };
+  n.input.page ? n : { ...n, message: { ...n.message, title: `${NOT_PAGED_MARKER} ${n.message.title}` }, destinations: [{ channel: 'console', target: 'log' }] };
 
 /**
  * Resolves targets to channel destinations: `team:<id>` through the team's notification
@@ -94,7 +97,6 @@ const silence: NotifyStage = (n) =>
  * no targets → the owner teams of the routes.
  */
 const route: NotifyStage = async (n, { models, logger }) => {
-  if (n.destinations) return n; // silenced: the console only
   const { input } = n;
   const targets = input.targets.length > 0 ? input.targets : await ownerTeamTargets(models, input.routes);
   const teamTargets = targets.filter((t) => t.startsWith('team:'));
@@ -103,7 +105,7 @@ const route: NotifyStage = async (n, { models, logger }) => {
     p.channels.filter((c) => reaches(input.severity, c.minSeverity)).map((c) => ({ channel: c.platform, target: c.target })),
   );
   const direct = targets.filter((t) => !t.startsWith('team:')).map(parseTarget);
-  const destinations = uniqueDestinations([...fromTeams, ...direct]);
+  const destinations = uniqueDestinations([...(n.destinations ?? []), ...fromTeams, ...direct]);
   if (destinations.length === 0) logger.warn({ incidentId: input.incidentId, kind: input.kind, targets }, 'notification has no recipients');
   return { ...n, destinations };
 };
@@ -157,8 +159,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
   };
 }
 
-function renderMessage({ idempotencyKey, incidentId, kind, severity, routes, title, text }: NotifyInput): RenderedMessage {
-  return { key: idempotencyKey, incidentId, kind, severity, routes, title, text };
+function renderMessage({ idempotencyKey, incidentId, kind, severity, routes, title, text, page }: NotifyInput): RenderedMessage {
+  return { key: idempotencyKey, incidentId, kind, severity, routes, title, text, page };
 }
 
 async function ownerTeamTargets(models: NotifyDeps['models'], routeIds: string[]): Promise<string[]> {

@@ -28,23 +28,28 @@ const program = new Command('statetrace')
 
 program
   .command('start')
-  .description('run everything in one process: embedded Temporal and FerretDB (unless external ones are configured), worker, sweeper and HTTP API')
-  .action(action((config, logger) => runServices(config, logger, { worker: true, api: true, sweeper: true, owner: true })));
+  .description('run everything in one process: embedded Temporal and FerretDB (unless external ones are configured), worker, sweeper, HTTP API and chat bots')
+  .action(action((config, logger) => runServices(config, logger, { worker: true, api: true, sweeper: true, bots: true, owner: true })));
 
 program
   .command('worker')
   .description('run only the Temporal worker (scale out by running more of these)')
-  .action(action((config, logger) => runServices(config, logger, { worker: true, api: false, sweeper: false, owner: false })));
+  .action(action((config, logger) => runServices(config, logger, { worker: true, api: false, sweeper: false, bots: false, owner: false })));
 
 program
   .command('api')
   .description('run only the HTTP server (/healthz and the API)')
-  .action(action((config, logger) => runServices(config, logger, { worker: false, api: true, sweeper: false, owner: false })));
+  .action(action((config, logger) => runServices(config, logger, { worker: false, api: true, sweeper: false, bots: false, owner: false })));
 
 program
   .command('sweeper')
   .description('run only the sweeper: probes, scoring, snapshots, transitions, SNMP trap receiver (scale out with STATETRACE_SWEEP_OWN_SHARDS)')
-  .action(action((config, logger) => runServices(config, logger, { worker: false, api: false, sweeper: true, owner: false })));
+  .action(action((config, logger) => runServices(config, logger, { worker: false, api: false, sweeper: true, bots: false, owner: false })));
+
+program
+  .command('bot')
+  .description('run only the chat bots (Slack: SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode)')
+  .action(action((config, logger) => runServices(config, logger, { worker: false, api: false, sweeper: false, bots: true, owner: false })));
 
 program
   .command('doctor')

@@ -13,11 +13,16 @@ import { temporalSdkLogger } from '../temporal/sdk-logger';
 import { Client, type Connection } from '@temporalio/client';
 import { startSweeperWithOutages } from '../outage/start-outages';
 import { createWorker } from '../worker/create-worker';
+import mongoose from 'mongoose';
+import { startSlackBot } from '../../bot/slack/slack-bot';
+import { loadRunbooks } from '../runbooks/load-runbooks';
 
 export interface ServiceSelection {
   worker: boolean;
   api: boolean;
   sweeper: boolean;
+  /** Slack (and later Discord) consoles, when configured. */
+  bots: boolean;
   /** The process that owns the embedded servers imports the configured route file at boot. */
   owner: boolean;
 }
@@ -154,6 +159,22 @@ export async function runServices(config: Config, logger: Logger, parts: Service
         if (state !== 'RUNNING') throw new Error(`worker is ${state}`);
         return { state, taskQueue: config.temporal.taskQueue };
       };
+    }
+
+    if (parts.bots && config.slack) {
+      const slack = await startSlackBot({
+        config: config.slack,
+        models,
+        temporal: new Client({ connection: await temporal(), namespace: config.temporal.namespace }),
+        db: mongoose.connection.db!,
+        runbooks: await loadRunbooks(),
+        runbookBaseUrl: config.runbookBaseUrl,
+        logger,
+      });
+      shutdown.add('slack', () => slack.stop());
+      checks.slack = () => ({ mode: config.slack!.socketMode ? 'socket' : 'http', port: slack.port });
+    } else if (parts.bots) {
+      logger.info('Slack is not configured (SLACK_BOT_TOKEN): alerts go to the console');
     }
 
     if (parts.api) {

@@ -104,13 +104,17 @@ describe('dedupe', () => {
 });
 
 describe('silence', () => {
-  it('shows a notification that must not page on the console only, marked as not paged', async () => {
-    const slack = channelFailingOnce('slack');
+  it('shows a notification that must not page on the console, marked, and hands it to chat marked as no page', async () => {
+    const pages: boolean[] = [];
+    const slack: NotificationChannel = { name: 'slack', send: (msg) => Promise.resolve(void pages.push(msg.page)).then(() => ({ ok: true, retryable: false })) };
     const { notify } = createNotifyActivities({ models, logger, channels: [consoleChannel(), slack] });
-    const result = await firstAttempt(notify, input({ page: false, kind: 'maintenance', severity: 'info', targets: ['slack:#noc', 'team:core-net'] }));
-    expect(result.deliveries).toEqual([{ channel: 'console', target: 'log', ok: true }]);
+    const result = await firstAttempt(notify, input({ page: false, kind: 'maintenance', severity: 'info', targets: ['slack:#noc'] }));
+    expect(result.deliveries).toEqual([
+      { channel: 'console', target: 'log', ok: true },
+      { channel: 'slack', target: '#noc', ok: true },
+    ]);
     expect(consoleLines).toEqual(['[info] inc-1 [not paged] r1 down: primary path lost every probe\n']);
-    expect(slack.sent).toEqual([]);
+    expect(pages).toEqual([false]);
     expect(await models.Notification.findById('notify:inc-1:opened').lean()).toMatchObject({ page: false, complete: true });
   });
 });

@@ -7,7 +7,7 @@ import type { Logger } from '../../../src/logger';
 import type { Models } from '../../../src/models';
 import type { Runbook } from '../../../src/runbooks/load-runbooks';
 import type { NotificationChannel, RenderedMessage, SendOutcome } from '../../notify';
-import { inviteUsers, openIncidentChannel } from './incident-channel';
+import { inviteUsers, openIncidentChannel, type IncidentChannelDeps } from './incident-channel';
 import { postOnce } from './post-once';
 import { slackErrorCode, slackFailure } from './slack-errors';
 
@@ -24,11 +24,11 @@ export interface SlackNotifierDeps {
 const USER_ID = /^[UW][A-Z0-9]+$/;
 
 /**
- * Slack as a notification channel. The first message of an incident opens its channel
- * (alert pinned, runbook checklists posted) and pages the target with the alert; every
- * later one updates each alert copy in place and adds a line to the incident channel's
- * timeline instead of paging again — except a target that has not had this incident yet
- * (an escalation level), which gets the alert. Each post happens once per key (post-once.ts).
+ * Slack as a notification channel. A page opens the incident's channel once (alert pinned,
+ * runbook checklists posted) and sends the alert to a target that has not had it yet (an
+ * escalation level); every message then updates each alert copy in place and adds a line
+ * to the incident channel's timeline. A message that must not page (acknowledged, failed
+ * over) only updates. Each post happens once per key (post-once.ts).
  */
 export function createSlackNotifier(deps: SlackNotifierDeps): NotificationChannel {
   let botUser: Promise<string> | undefined;
@@ -43,19 +43,9 @@ export function createSlackNotifier(deps: SlackNotifierDeps): NotificationChanne
         const publicView = await view(msg.incidentId, false);
         if (!publicView) return { ok: false, retryable: false, error: `unknown incident ${msg.incidentId}` };
         const channelView = deps.privateChannels ? ((await view(msg.incidentId, true)) ?? publicView) : publicView;
-        const incidentChannel = await openIncidentChannel(channelDeps, msg.incidentId);
-
-        const inChannel = await postOnce(deps, { key: `${msg.incidentId}:alert:incident-channel`, incidentId: msg.incidentId, channel: incidentChannel, role: 'alert', incidentChannel: true, message: renderAlert(channelView) });
-        if (inChannel.fresh) await pin(deps.client, incidentChannel, inChannel.ts);
-        await postChecklists(deps, msg.incidentId, incidentChannel);
-
-        const fresh = new Set(inChannel.fresh ? [inChannel.ts] : []);
-        const destination = await resolveTarget(deps.client, target);
-        if (destination !== incidentChannel) {
-          if (USER_ID.test(target)) await inviteUsers(deps.client, incidentChannel, [target]);
-          const paged = await postOnce(deps, { key: `${msg.incidentId}:alert:${target}`, incidentId: msg.incidentId, channel: destination, role: 'alert', incidentChannel: false, message: renderAlert(publicView) });
-          if (paged.fresh) fresh.add(paged.ts);
-        }
+        const fresh = msg.page ? await page(deps, channelDeps, msg, target, { publicView, channelView }) : new Set<string>();
+        const incidentChannel = (await deps.models.SlackIncidentChannel.findById(msg.incidentId, { channelId: 1, readyAt: 1 }).lean())?.channelId;
+        if (!incidentChannel) return { ok: true, retryable: false }; // not paged, and nothing shown yet: nothing to update
         if (msg.kind !== 'opened') {
           await postOnce(deps, { key: `${msg.key}:timeline`, incidentId: msg.incidentId, channel: incidentChannel, role: 'timeline', incidentChannel: true, message: renderTimelineLine({ kind: msg.kind, text: msg.text, at: new Date().toISOString() }) });
         }
@@ -69,6 +59,30 @@ export function createSlackNotifier(deps: SlackNotifierDeps): NotificationChanne
       }
     },
   };
+}
+
+/**
+ * A page: the incident channel (opened once, alert pinned, checklists) and the alert to the
+ * target unless it already has it. Resolves the ts of the messages posted just now.
+ */
+async function page(
+  deps: SlackNotifierDeps,
+  channelDeps: IncidentChannelDeps,
+  msg: RenderedMessage,
+  target: string,
+  views: { publicView: IncidentView; channelView: IncidentView },
+): Promise<Set<string>> {
+  const incidentChannel = await openIncidentChannel(channelDeps, msg.incidentId);
+  const inChannel = await postOnce(deps, { key: `${msg.incidentId}:alert:incident-channel`, incidentId: msg.incidentId, channel: incidentChannel, role: 'alert', incidentChannel: true, message: renderAlert(views.channelView) });
+  if (inChannel.fresh) await pin(deps.client, incidentChannel, inChannel.ts);
+  await postChecklists(deps, msg.incidentId, incidentChannel);
+  const fresh = new Set(inChannel.fresh ? [inChannel.ts] : []);
+  const destination = await resolveTarget(deps.client, target);
+  if (destination === incidentChannel) return fresh;
+  if (USER_ID.test(target)) await inviteUsers(deps.client, incidentChannel, [target]);
+  const paged = await postOnce(deps, { key: `${msg.incidentId}:alert:${target}`, incidentId: msg.incidentId, channel: destination, role: 'alert', incidentChannel: false, message: renderAlert(views.publicView) });
+  if (paged.fresh) fresh.add(paged.ts);
+  return fresh;
 }
 
 /** A user id gets a direct message; channel ids and names are posted to as they are. */

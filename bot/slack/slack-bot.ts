@@ -1,0 +1,48 @@
+import type { MongoBackend as MongoBackendClass } from '@agendajs/mongo-backend' with { 'resolution-mode': 'import' };
+import type { Agenda as AgendaClass } from 'agenda' with { 'resolution-mode': 'import' };
+import type { Client } from '@temporalio/client';
+import type { Server } from 'node:http';
+import type { Db } from 'mongodb';
+import type { SlackConfig } from '../../src/config';
+import type { Logger } from '../../src/logger';
+import type { Models } from '../../src/models';
+import type { RunbookLibrary } from '../../src/runbooks/load-runbooks';
+import { createCommandCore } from '../core/command-core';
+import { createSlackApp } from './app';
+import { archiveDueChannels } from './archive-channels';
+import { createSlackIdentities } from './identity';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { Agenda } = require('agenda') as { Agenda: typeof AgendaClass };
+const { MongoBackend } = require('@agendajs/mongo-backend') as { MongoBackend: typeof MongoBackendClass };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const ARCHIVE_EVERY_MS = 60_000;
+
+export interface SlackBot {
+  /** The HTTP port Slack posts to (HTTP mode only). */
+  port?: number;
+  stop(): Promise<void>;
+}
+
+/** The Slack console: the Bolt app over the command core, and the job that archives old incident channels. */
+export async function startSlackBot(deps: { config: SlackConfig; models: Models; temporal: Client; db: Db; runbooks: RunbookLibrary; runbookBaseUrl?: string; logger: Logger }): Promise<SlackBot> {
+  const logger = deps.logger.child({ component: 'slack' });
+  const core = createCommandCore({ models: deps.models, workflows: deps.temporal.workflow, runbooks: deps.runbooks, runbookBaseUrl: deps.runbookBaseUrl, logger });
+  const app = createSlackApp(deps.config, { core, identities: createSlackIdentities(deps.config), models: deps.models, runbooks: deps.runbooks, runbookBaseUrl: deps.runbookBaseUrl, logger });
+  const started = deps.config.socketMode ? await app.start() : await app.start({ port: deps.config.http.port, host: deps.config.http.host });
+  const port = deps.config.socketMode ? undefined : ((started as Server).address() as { port: number }).port;
+
+  const agenda = new Agenda({ backend: new MongoBackend({ mongo: deps.db, collection: 'agendajobs' }), processEvery: ARCHIVE_EVERY_MS });
+  agenda.define('slack:archive-incident-channels', async () => void (await archiveDueChannels({ client: app.client, models: deps.models, logger })), { concurrency: 1, logging: false });
+  await agenda.start();
+  await agenda.every(ARCHIVE_EVERY_MS, 'slack:archive-incident-channels');
+  logger.info({ mode: deps.config.socketMode ? 'socket' : 'http', port }, 'Slack app is listening');
+  return {
+    port,
+    async stop() {
+      await agenda.stop(false);
+      await app.stop();
+    },
+  };
+}
