@@ -18,7 +18,7 @@ type Acted = ActionOutcome & { reply: CommandReply };
 const MAX_MAINTENANCE_SEC = 30 * 86_400;
 
 const said = (text: string, incidentId?: string, ephemeral = false): CommandReply => ({ ok: true, text, ephemeral, incidentId });
-const refused = (text: string, extra: ActionOutcome = { status: 'refused' }): Acted => ({ ...extra, status: 'refused', reply: { ok: false, text, ephemeral: true } });
+const refused = (text: string, extra: ActionOutcome = { status: 'refused' }): Acted => ({ ...extra, reply: { ok: false, text, ephemeral: true } });
 
 export async function runAction(deps: CoreDeps, request: CommandRequest): Promise<Acted> {
   const { command } = request;

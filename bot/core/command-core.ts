@@ -68,9 +68,10 @@ export function createCommandCore(deps: CoreDeps): CommandCore {
     });
   };
 
-  const refuse = async (request: { actor: Actor; role: Role; requestId: string }, action: string, needed: Role): Promise<CommandReply> => {
+  const refuse = async (request: { actor: Actor; role: Role; requestId: string; incidentId?: string }, action: string, needed: Role): Promise<CommandReply> => {
     const text = `you need the ${needed} role for that; you are ${request.role === 'none' ? 'not registered' : `a ${request.role}`}. Ask an admin to add you to SLACK_ROLES / DISCORD_ROLES.`;
-    await audit(request, action, { status: 'refused' }, text);
+    const about = request.incidentId ? { target: { kind: 'incident', id: request.incidentId }, incidentId: request.incidentId } : {};
+    await audit(request, action, { status: 'refused', ...about }, text);
     return { ok: false, text, ephemeral: true };
   };
 

@@ -7,7 +7,8 @@ import { helpText, type Command } from './parse-command';
 import { mayViewCustomers } from './roles';
 
 const LIST_LIMIT = 25;
-const STATUS_WINDOW_MS = 5 * 60_000;
+const STATUS_WINDOW_MS = 60_000;
+const STATUS_ROW_LIMIT = 100_000;
 
 const reply = (text: string, ok = true): CommandReply => ({ ok, text, ephemeral: true });
 const utc = (d?: Date | string | null) => (d ? `${new Date(d).toISOString().slice(0, 16).replace('T', ' ')} UTC` : '—');
@@ -58,17 +59,21 @@ async function routeStatus({ models }: CoreDeps, routeId: string): Promise<Comma
 
 async function overallStatus({ models }: CoreDeps): Promise<CommandReply> {
   const total = await models.RouteRecord.countDocuments();
-  const recent = await models.RouteHealthSnapshot.aggregate<{ _id: string; status: RouteHealthSnapshotDoc['status'] }>([
-    { $match: { at: { $gte: new Date(Date.now() - STATUS_WINDOW_MS) } } },
-    { $sort: { at: -1 } },
-    { $group: { _id: '$routeId', status: { $first: '$status' } } },
-  ]);
+  // Each route's latest status from the last minute's snapshots, newest first (FerretDB 1.x's
+  // $group has no $first or $max, so the reduction happens here).
+  const rows = await models.RouteHealthSnapshot.find({ at: { $gte: new Date(Date.now() - STATUS_WINDOW_MS) } }, { routeId: 1, status: 1, _id: 0 })
+    .sort({ at: -1 })
+    .limit(STATUS_ROW_LIMIT)
+    .lean();
+  const latest = new Map<string, RouteHealthSnapshotDoc['status']>();
+  for (const r of rows) if (!latest.has(r.routeId)) latest.set(r.routeId, r.status);
+  const recent = [...latest].map(([id, status]) => ({ _id: id, status }));
   const counts = { up: 0, degraded: 0, down: 0, unknown: total - recent.length };
   for (const r of recent) counts[r.status] += 1;
   const unhealthy = recent.filter((r) => r.status === 'down' || r.status === 'degraded').map((r) => `${r._id} (${r.status})`);
   const open = await models.Incident.find({ state: { $nin: CLOSED_STATES } }, { _id: 1, severity: 1, state: 1, routes: 1 }).sort({ detectedAt: -1 }).limit(10).lean();
   const lines = [
-    `${total} routes: ${counts.up} up, ${counts.degraded} degraded, ${counts.down} down, ${counts.unknown} not measured in the last 5 minutes`,
+    `${total} routes: ${counts.up} up, ${counts.degraded} degraded, ${counts.down} down, ${counts.unknown} not measured in the last minute`,
     ...(unhealthy.length ? [`unhealthy: ${unhealthy.slice(0, LIST_LIMIT).join(', ')}${unhealthy.length > LIST_LIMIT ? ', …' : ''}`] : []),
     open.length ? `open incidents: ${open.map((i) => `${i._id} (${i.severity}, ${i.state}, ${i.routes.length} route(s))`).join('; ')}` : 'no open incidents',
   ];
@@ -114,11 +119,12 @@ async function routeHistory({ models }: CoreDeps, command: Extract<Command, { na
   const route = await models.RouteRecord.findById(command.route, { _id: 1 }).lean();
   if (!route) return reply(`there is no route ${command.route}`, false);
   const since = new Date(Date.now() - command.rangeSec * 1000);
-  // Sums, not $avg: FerretDB 1.x's aggregation has $sum/$max for certain.
-  const groups = await models.RouteHealthSnapshot.aggregate<{ _id: string; n: number; latency: number; loss: number; worstLatency: number | null }>([
+  // $sum only: FerretDB 1.x's $group has no $avg, $max or $first.
+  const groups = await models.RouteHealthSnapshot.aggregate<{ _id: string; n: number; latency: number; loss: number }>([
     { $match: { routeId: command.route, at: { $gte: since } } },
-    { $group: { _id: '$status', n: { $sum: 1 }, latency: { $sum: '$latencyMs' }, loss: { $sum: '$lossPct' }, worstLatency: { $max: '$latencyMs' } } },
+    { $group: { _id: '$status', n: { $sum: 1 }, latency: { $sum: '$latencyMs' }, loss: { $sum: '$lossPct' } } },
   ]);
+  const worst = await models.RouteHealthSnapshot.findOne({ routeId: command.route, at: { $gte: since }, latencyMs: { $exists: true } }, { latencyMs: 1 }).sort({ latencyMs: -1 }).lean();
   const incidents = await models.Incident.find({ routes: command.route, detectedAt: { $gte: since } }, { _id: 1, severity: 1, state: 1, detectedAt: 1, mttrSec: 1 }).sort({ detectedAt: -1 }).limit(10).lean();
   const range = `${(command.rangeSec / 3600).toFixed(command.rangeSec % 3600 ? 1 : 0)} h`;
   const n = groups.reduce((s, g) => s + g.n, 0);
@@ -128,7 +134,7 @@ async function routeHistory({ models }: CoreDeps, command: Extract<Command, { na
   const measuredN = measured.reduce((s, g) => s + g.n, 0);
   const lines = [
     `*${command.route}*, last ${range}: ${n} measurements · up ${pct(by('up')?.n, n)} · degraded ${pct(by('degraded')?.n, n)} · down ${pct(by('down')?.n, n)}`,
-    `mean rtt ${num(measuredN ? measured.reduce((s, g) => s + g.latency, 0) / measuredN : undefined, 'ms')} · worst rtt ${num(Math.max(0, ...groups.map((g) => g.worstLatency ?? 0)) || undefined, 'ms')} · mean loss ${num(n ? groups.reduce((s, g) => s + g.loss, 0) / n : undefined, '%')}`,
+    `mean rtt ${num(measuredN ? measured.reduce((s, g) => s + g.latency, 0) / measuredN : undefined, 'ms')} · worst rtt ${num(worst?.latencyMs, 'ms')} · mean loss ${num(n ? groups.reduce((s, g) => s + g.loss, 0) / n : undefined, '%')}`,
     incidents.length
       ? `incidents: ${incidents.map((i) => `${i._id} (${i.severity}, ${i.state}${i.mttrSec !== undefined && i.mttrSec !== null ? `, resolved in ${Math.round(i.mttrSec / 60)} min` : ''})`).join('; ')}`
       : 'no incidents',
