@@ -1,8 +1,8 @@
-import type { WebClient } from '@slack/web-api';
+import type { ChatPostMessageResponse, WebClient } from '@slack/web-api';
 import type { Models } from '../../../src/models';
 import { insertOnce } from '../../../src/models/insert-once';
 import type { SlackMessage as RenderedSlackMessage } from '../../../bot/slack/render/render-slack';
-import { SlackBusyError } from './slack-errors';
+import { SlackBusyError, slackRefused } from './slack-errors';
 
 /** How long a claim without a posted message is left to the worker that made it. */
 export const CLAIM_PATIENCE_MS = 30_000;
@@ -32,6 +32,7 @@ type Deps = { client: WebClient; models: Pick<Models, 'SlackMessage'> };
  * Posts a message at most once per key, across retries and crashes: claim the key, post
  * with the key in the message metadata, record the ts. A claim found without a ts means an
  * earlier attempt died or is still posting: the channel's recent history answers which.
+ * A post Slack certainly refused (429, a Slack error) gives its claim up.
  */
 export async function postOnce({ client, models }: Deps, input: PostOnceInput): Promise<Posted> {
   const claimed = await insertOnce(models.SlackMessage, {
@@ -52,13 +53,21 @@ export async function postOnce({ client, models }: Deps, input: PostOnceInput): 
     }
     if (record && Date.now() - record.claimedAt.getTime() < CLAIM_PATIENCE_MS) throw new SlackBusyError(`message ${input.key} is being posted by another attempt`);
   }
-  const res = await client.chat.postMessage({
-    channel: input.channel,
-    text: input.message.text,
-    blocks: input.message.blocks,
-    unfurl_links: false,
-    metadata: { event_type: METADATA_EVENT, event_payload: { key: input.key, incident_id: input.incidentId } },
-  });
+  let res: ChatPostMessageResponse;
+  try {
+    res = await client.chat.postMessage({
+      channel: input.channel,
+      text: input.message.text,
+      blocks: input.message.blocks,
+      unfurl_links: false,
+      metadata: { event_type: METADATA_EVENT, event_payload: { key: input.key, incident_id: input.incidentId } },
+    });
+  } catch (err) {
+    // Not posted for certain (429, a refusal): drop the claim, so the retry after Retry-After
+    // posts at once instead of waiting out CLAIM_PATIENCE_MS as if another attempt were posting.
+    if (slackRefused(err)) await models.SlackMessage.deleteOne({ _id: input.key, ts: { $exists: false } }).catch(() => undefined);
+    throw err;
+  }
   const posted = { channelId: res.channel ?? input.channel, ts: res.ts! };
   await models.SlackMessage.updateOne({ _id: input.key }, { $set: { ts: posted.ts, channelId: posted.channelId } });
   return { ...posted, fresh: true };

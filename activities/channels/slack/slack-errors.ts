@@ -33,6 +33,17 @@ export function slackFailure(err: unknown): SendOutcome {
   }
 }
 
+/**
+ * true when Slack certainly did not carry the call out: a 429 (refused before it was run) or
+ * a definite refusal (`channel_not_found`, `is_archived`, …). A 5xx, a timeout or a transient
+ * platform error (`internal_error`) may have been carried out in part.
+ */
+export function slackRefused(err: unknown): boolean {
+  const e = err as SlackClientError;
+  if (e.code === ErrorCode.RateLimitedError) return true;
+  return e.code === ErrorCode.PlatformError && !TRANSIENT_PLATFORM_ERRORS.has(e.data?.error ?? 'unknown_error');
+}
+
 /** The Slack error code of a platform error (e.g. `already_in_channel`), else undefined. */
 export function slackErrorCode(err: unknown): string | undefined {
   const e = err as SlackClientError;

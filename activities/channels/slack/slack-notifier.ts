@@ -74,7 +74,8 @@ async function page(
 ): Promise<Set<string>> {
   const incidentChannel = await openIncidentChannel(channelDeps, msg.incidentId);
   const inChannel = await postOnce(deps, { key: `${msg.incidentId}:alert:incident-channel`, incidentId: msg.incidentId, channel: incidentChannel, role: 'alert', incidentChannel: true, message: renderAlert(views.channelView) });
-  if (inChannel.fresh) await pin(deps.client, incidentChannel, inChannel.ts);
+  // Every page, not only when just posted: a pin that failed (429) after the post is retried.
+  await pin(deps.client, incidentChannel, inChannel.ts);
   await postChecklists(deps, msg.incidentId, incidentChannel);
   const fresh = new Set(inChannel.fresh ? [inChannel.ts] : []);
   const destination = await resolveTarget(deps.client, target);
