@@ -119,11 +119,17 @@ async function routeHistory({ models }: CoreDeps, command: Extract<Command, { na
   const route = await models.RouteRecord.findById(command.route, { _id: 1 }).lean();
   if (!route) return reply(`there is no route ${command.route}`, false);
   const since = new Date(Date.now() - command.rangeSec * 1000);
-  // $sum only: FerretDB 1.x's $group has no $avg, $max or $first.
-  const groups = await models.RouteHealthSnapshot.aggregate<{ _id: string; n: number; latency: number; loss: number }>([
-    { $match: { routeId: command.route, at: { $gte: since } } },
-    { $group: { _id: '$status', n: { $sum: 1 }, latency: { $sum: '$latencyMs' }, loss: { $sum: '$lossPct' } } },
-  ]);
+  // $sum only (FerretDB 1.x's $group has no $avg, $max or $first), and one accumulator per
+  // $group: FerretDB 1.x computes only a group's first accumulator and answers 0 for the rest.
+  const sumByStatus = async (value: 1 | '$latencyMs' | '$lossPct') => {
+    const rows = await models.RouteHealthSnapshot.aggregate<{ _id: string; sum: number }>([
+      { $match: { routeId: command.route, at: { $gte: since } } },
+      { $group: { _id: '$status', sum: { $sum: value } } },
+    ]);
+    return new Map(rows.map((r) => [r._id, r.sum]));
+  };
+  const [counts, latencies, losses] = await Promise.all([sumByStatus(1), sumByStatus('$latencyMs'), sumByStatus('$lossPct')]);
+  const groups = [...counts].map(([status, n]) => ({ _id: status, n, latency: latencies.get(status) ?? 0, loss: losses.get(status) ?? 0 }));
   const worst = await models.RouteHealthSnapshot.findOne({ routeId: command.route, at: { $gte: since }, latencyMs: { $exists: true } }, { latencyMs: 1 }).sort({ latencyMs: -1 }).lean();
   const incidents = await models.Incident.find({ routes: command.route, detectedAt: { $gte: since } }, { _id: 1, severity: 1, state: 1, detectedAt: 1, mttrSec: 1 }).sort({ detectedAt: -1 }).limit(10).lean();
   const range = `${(command.rangeSec / 3600).toFixed(command.rangeSec % 3600 ? 1 : 0)} h`;
