@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { acknowledge, approveFailback, requestFailover, resolve } from '../../workflows/messages';
 import type { CommandReply, CommandRequest, CoreDeps } from './command-core';
 import { CLOSED_STATES, findIncident } from './find-incident';
-import type { Command } from './parse-command';
+import { MAINTENANCE_LIMIT_SEC, type Command } from './parse-command';
 
 export interface ActionOutcome {
   status: 'ok' | 'refused' | 'error';
@@ -15,7 +15,6 @@ export interface ActionOutcome {
 
 type Acted = ActionOutcome & { reply: CommandReply };
 
-const MAX_MAINTENANCE_SEC = 30 * 86_400;
 
 const said = (text: string, incidentId?: string, ephemeral = false): CommandReply => ({ ok: true, text, ephemeral, incidentId });
 const refused = (text: string, extra: ActionOutcome = { status: 'refused' }): Acted => ({ ...extra, reply: { ok: false, text, ephemeral: true } });
@@ -79,7 +78,7 @@ function explainUpdateError(incidentId: string, err: unknown): string {
 
 async function startMaintenance(deps: CoreDeps, request: CommandRequest, command: Extract<Command, { name: 'maint' }>): Promise<Acted> {
   const base = { target: { kind: 'route', id: command.route }, routeId: command.route };
-  if (command.durationSec <= 0 || command.durationSec > MAX_MAINTENANCE_SEC) return refused(`a maintenance window lasts between 1 minute and 30 days`, { status: 'refused', ...base });
+  if (command.durationSec < 60 || command.durationSec > MAINTENANCE_LIMIT_SEC) return refused(`a maintenance window lasts between 1 minute and 7 days`, { status: 'refused', ...base });
   const start = new Date();
   const end = new Date(start.getTime() + command.durationSec * 1000);
   const reason = command.reason ?? `maintenance by ${request.actor.name ?? request.actor.id}`;

@@ -35,6 +35,8 @@ const USAGE: Record<Command['name'], string> = {
 };
 const NAMES = Object.keys(USAGE) as Command['name'][];
 const MAX_TEXT = 1000;
+/** The longest maintenance window a chat command may open (longer ones belong in routes.yaml). */
+export const MAINTENANCE_LIMIT_SEC = 7 * 86_400;
 const ID = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const INCIDENT_ID = /^inc-[a-z0-9._:-]{1,120}$/;
 
@@ -107,7 +109,7 @@ export function parseCommand(raw: unknown): ParseResult {
       if (!route || !duration) return usage(name, 'route and duration are needed');
       if (!ID.test(route.toLowerCase())) return usage(name, `"${clip(route)}" is not a route id`);
       const durationSec = parseDuration(duration);
-      if (durationSec === undefined || durationSec < 60 || durationSec > 7 * 86_400) return usage(name, `"${clip(duration)}" is not a duration between 1m and 7d`);
+      if (durationSec === undefined || durationSec < 60 || durationSec > MAINTENANCE_LIMIT_SEC) return usage(name, `"${clip(duration)}" is not a duration between 1m and 7d`);
       return { ok: true, command: { name, route: route.toLowerCase(), durationSec, reason: why.join(' ') || undefined } };
     }
     case 'history': {
