@@ -63,7 +63,7 @@ interface PendingNotification {
   /** Temporal's attempt number of this activity execution (1 = first). */
   attempt: number;
   message: RenderedMessage;
-  /** Set by silence or route. */
+  /** Set by route. */
   destinations?: Destination[];
   /** Recorded deliveries: an earlier attempt's, then this attempt's. */
   deliveries: Delivery[];
@@ -87,9 +87,8 @@ const dedupe: NotifyStage = async (n, { models }) => {
   return { ...n, deliveries: recorded?.deliveries ?? [], duplicate: !resumable };
 };
 
-/** page: false (acknowledgements, maintenance) → marked as not paged, and always on the console. */
-const silence: NotifyStage = (n) =>
-  n.input.page ? n : { ...n, message: { ...n.message, title: `${NOT_PAGED_MARKER} ${n.message.title}` }, destinations: [{ channel: 'console', target: 'log' }] };
+/** page: false (acknowledgements, maintenance) → marked as not paged; route keeps it on the console. */
+const silence: NotifyStage = (n) => (n.input.page ? n : { ...n, message: { ...n.message, title: `${NOT_PAGED_MARKER} ${n.message.title}` } });
 
 /**
  * Resolves targets to channel destinations: `team:<id>` through the team's notification
@@ -105,7 +104,9 @@ const route: NotifyStage = async (n, { models, logger }) => {
     p.channels.filter((c) => reaches(input.severity, c.minSeverity)).map((c) => ({ channel: c.platform, target: c.target })),
   );
   const direct = targets.filter((t) => !t.startsWith('team:')).map(parseTarget);
-  const destinations = uniqueDestinations([...(n.destinations ?? []), ...fromTeams, ...direct]);
+  const routed = uniqueDestinations([...fromTeams, ...direct]);
+  // What pages nobody is still shown somewhere: on the console, unless a console target already has it.
+  const destinations = input.page || routed.some((d) => d.channel === 'console') ? routed : [{ channel: 'console', target: 'log' }, ...routed];
   if (destinations.length === 0) logger.warn({ incidentId: input.incidentId, kind: input.kind, targets }, 'notification has no recipients');
   return { ...n, destinations };
 };

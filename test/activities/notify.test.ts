@@ -119,6 +119,15 @@ describe('silence', () => {
   });
 });
 
+describe('silence and route', () => {
+  it('shows a notification that pages nobody once on the console, also when the owner team has a console target', async () => {
+    const { notify } = createNotifyActivities({ models, logger, channels: [consoleChannel()] });
+    const result = await firstAttempt(notify, input({ page: false, kind: 'failed_over', severity: 'warning' }));
+    expect(result.deliveries).toEqual([{ channel: 'console', target: 'noc', ok: true }]);
+    expect(consoleLines).toHaveLength(1);
+  });
+});
+
 describe('route', () => {
   const { notify } = createNotifyActivities({ models, logger, channels: [consoleChannel()] });
 
