@@ -1,3 +1,4 @@
+import { routeRecordDoc } from '../../fixtures/route-records';
 import type { WebClient } from '@slack/web-api';
 import { createNotifierSlackClient } from '../../../activities/channels/slack/slack-client';
 import { createSlackNotifier } from '../../../activities/channels/slack/slack-notifier';
@@ -41,22 +42,7 @@ export async function startRig(): Promise<Rig> {
 /** The team, route r1 and its latest health: everything but the incidents. */
 export async function seedDirectory(): Promise<void> {
   await models.Team.create({ _id: 'core-net', name: 'Core network', contact: 'core-net@example.com', oncall: { slack: ['U0ALICE'], discord: [] } });
-  await models.RouteRecord.create({
-    _id: 'r1',
-    name: 'Core r1',
-    environment: 'prod',
-    primary: true,
-    routeClass: 'core',
-    intervalSec: 30,
-    probes: [{ kind: 'icmp', target: '192.0.2.1' }],
-    paths: [
-      { id: 'r1-primary', role: 'primary', nextHop: '192.0.2.1' },
-      { id: 'r1-backup', role: 'backup', nextHop: '192.0.2.9' },
-    ],
-    owner: { team: 'core-net' },
-    customerIds: ['CUST-1'],
-    runbooks: ['link-down'],
-  });
+  await models.RouteRecord.create(routeRecordDoc('r1', { name: 'Core r1', owner: { team: 'core-net' }, customerIds: ['CUST-1'], runbooks: ['link-down'] }));
   await models.RouteHealthSnapshot.create({
     routeId: 'r1',
     at: new Date(),

@@ -1,3 +1,4 @@
+import { routeRecordDoc } from '../../fixtures/route-records';
 import type { Actor } from '../../../activities/outage-contract';
 import { parseCommand } from '../../../bot/core/parse-command';
 import { models } from '../../../src/models';
@@ -15,20 +16,7 @@ const BOB: Actor = { platform: 'slack', id: 'U0BOB', name: 'bob' };
 
 beforeAll(async () => {
   rig = await startCoreRig();
-  await models.RouteRecord.create({
-    _id: 'r1',
-    name: 'Core r1',
-    environment: 'prod',
-    primary: true,
-    routeClass: 'core',
-    intervalSec: 10,
-    probes: [{ kind: 'icmp', target: '198.18.1.1' }],
-    paths: [
-      { id: 'primary', role: 'primary', nextHop: '198.18.1.2' },
-      { id: 'backup-b', role: 'backup', nextHop: '198.18.3.2' },
-    ],
-    owner: { team: 'net' },
-  });
+  await models.RouteRecord.create(routeRecordDoc('r1', { name: 'Core r1', paths: [{ id: 'primary', role: 'primary', nextHop: '198.18.1.2' }, { id: 'backup-b', role: 'backup', nextHop: '198.18.3.2' }] }));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,3 +1,4 @@
+import { routeRecordDoc } from '../../fixtures/route-records';
 import { createCommandCore, type CommandCore, type CommandReply } from '../../../bot/core/command-core';
 import { parseCommand } from '../../../bot/core/parse-command';
 import { createLogger } from '../../../src/logger';
@@ -20,20 +21,7 @@ const ago = (min: number) => new Date(NOW - min * 60_000);
 const utc = (d: Date) => `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 const INCIDENT = 'inc-20261125-r1-seed';
 const LAST_HEALTHY = ago(65);
-const route = (id: string, over: Record<string, unknown>) => ({
-  _id: id,
-  environment: 'prod',
-  primary: true,
-  routeClass: 'core',
-  intervalSec: 10,
-  probes: [{ kind: 'icmp', target: '198.18.1.1' }],
-  paths: [
-    { id: 'primary', role: 'primary', nextHop: '198.18.1.2' },
-    { id: 'backup-a', role: 'backup', nextHop: '198.18.2.2' },
-  ],
-  owner: { team: 'net' },
-  ...over,
-});
+const route = (id: string, over: Record<string, unknown>) => routeRecordDoc(id, over);
 const snapshot = (routeId: string, minutesAgo: number, status: 'up' | 'degraded' | 'down', over: Record<string, unknown> = {}) => ({
   routeId,
   at: ago(minutesAgo),
