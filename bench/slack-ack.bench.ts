@@ -1,7 +1,9 @@
-// npm run bench -- slack-ack [--presses 50]
+// npm run bench -- slack-ack [--presses 50] [--worker-process 1]
 // Acknowledge pressed on 50 open incidents at once, as signed Slack requests to the Bolt app
 // over HTTP: each response is timed (Slack wants it within 3 s), and so is the moment the
-// outage workflow has recorded the acknowledgement (applied).
+// outage workflow has recorded the acknowledgement (applied). By default the Temporal worker
+// shares the bot's process, as in `npm start`; --worker-process 1 runs it as its own
+// `statetrace worker` (scaled out). The Slack simulator always shares the bot's process.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -9,8 +11,10 @@ import { text } from 'node:stream/consumers';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { importRouteFile } from '../src/directory/import-routes';
-import { loadConfig } from '../src/config';
-import { createLogger } from '../src/logger';
+import { loadConfig, type Config } from '../src/config';
+import { createLogger, type Logger } from '../src/logger';
+import mongoose from 'mongoose';
+import { spawnCli } from '../test/support/cli';
 import { models } from '../src/models';
 import { createWorker } from '../src/worker/create-worker';
 import { routeTransition } from '../workflows/messages';
@@ -20,6 +24,33 @@ import { blockActionRequest } from '../test/support/slack-requests';
 import { startSlackSimulator } from '../test/support/slack-simulator';
 import { until } from '../test/support/until';
 import { benchDatabase, numberOption, percentile } from './support';
+
+async function inProcessWorker(address: string, config: Config, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const native = await NativeConnection.connect({ address });
+  const worker = await createWorker({ connection: native, config, models, logger });
+  const running = worker.run();
+  return {
+    async stop() {
+      worker.shutdown();
+      await running;
+      await native.close();
+    },
+  };
+}
+
+/** `statetrace worker` as a child process on the same servers and task queue. */
+async function workerProcess(address: string, mongoUri: string): Promise<{ stop(): Promise<void> }> {
+  const uri = new URL(mongoUri);
+  uri.pathname = `/${mongoose.connection.db!.databaseName}`;
+  const child = spawnCli(['worker'], { TEMPORAL_ADDRESS: address, MONGODB_URI: uri.toString(), TEMPORAL_TASK_QUEUE: 'bench-slack-ack', LOG_LEVEL: 'warn' });
+  await new Promise((r) => setTimeout(r, 3000)); // polling by then; workflows wait on the task queue anyway
+  return {
+    async stop() {
+      child.child.kill('SIGTERM');
+      await child.exited;
+    },
+  };
+}
 
 /** Sends the requests at once from a child process (bench/fire-requests.ts) and returns their timings. */
 async function fireFromAnotherProcess(requests: { url: string; body: string; headers: Record<string, string> }[]): Promise<{ sentAt: number; results: { status: number; ms: number }[] }> {
@@ -55,9 +86,8 @@ export async function run(args: string[]): Promise<void> {
   const config = loadConfig({ ...slackEnv(sim), TEMPORAL_TASK_QUEUE: 'bench-slack-ack' });
   const yaml = routeFile(presses);
   await importRouteFile(writeTempFile(yaml), { models, maxBytes: yaml.length + 1, actor: { platform: 'cli', id: 'bench' }, logger });
-  const native = await NativeConnection.connect({ address });
-  const worker = await createWorker({ connection: native, config, models, logger });
-  const running = worker.run();
+  const separate = numberOption(args, 'worker-process', 0) === 1;
+  const worker = separate ? await workerProcess(address, db.stack.endpoints.mongoUri!) : await inProcessWorker(address, config, logger);
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const bot = await startTestSlackBot(sim, client);
@@ -95,12 +125,11 @@ export async function run(args: string[]): Promise<void> {
     const bad = responses.filter((r) => r.status !== 200).length;
     const f0 = (v: number) => v.toFixed(0);
     console.log(`responses: ${responses.length}, non-200: ${bad}; all ${applied.length} acknowledgements applied`);
+    console.log(`worker: ${separate ? 'its own process' : 'in the bot process'}`);
     console.log(`BENCH slack-ack p50_ms=${f0(percentile(ms, 50))} p99_ms=${f0(percentile(ms, 99))} applied_p50_ms=${f0(percentile(applied, 50))} applied_p99_ms=${f0(percentile(applied, 99))} errors=${bad} n=${ms.length}`);
   } finally {
     await bot.stop();
-    worker.shutdown();
-    await running;
-    await native.close();
+    await worker.stop();
     await connection.close();
     await sim.close();
     await db.stop();

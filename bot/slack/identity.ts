@@ -17,17 +17,25 @@ export interface SlackIdentity {
  */
 export function createSlackIdentities(config: Pick<SlackConfig, 'roles' | 'defaultRole'>) {
   const groups = config.roles.filter((r) => r.subject.startsWith('S')).map((r) => r.subject);
-  let cached: { at: number; members: Map<string, Set<string>> } | undefined;
+  // The lookup itself is cached, so a burst of presses makes one set of calls, not one each.
+  let cached: { at: number; members: Promise<Map<string, Set<string>>> } | undefined;
 
-  async function groupMembers(client: webApi.WebClient): Promise<Map<string, Set<string>>> {
-    if (cached && Date.now() - cached.at < GROUP_CACHE_MS) return cached.members;
+  async function lookUpGroups(client: webApi.WebClient): Promise<Map<string, Set<string>>> {
     const members = new Map<string, Set<string>>();
     for (const group of groups) {
       const res = await client.usergroups.users.list({ usergroup: group });
       members.set(group, new Set(res.users ?? []));
     }
-    cached = { at: Date.now(), members };
     return members;
+  }
+
+  function groupMembers(client: webApi.WebClient): Promise<Map<string, Set<string>>> {
+    if (!cached || Date.now() - cached.at >= GROUP_CACHE_MS) {
+      const members = lookUpGroups(client);
+      cached = { at: Date.now(), members };
+      members.catch(() => (cached = undefined)); // a failed lookup is not kept
+    }
+    return cached.members;
   }
 
   return {
