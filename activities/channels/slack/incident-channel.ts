@@ -37,8 +37,9 @@ export async function openIncidentChannel(deps: IncidentChannelDeps, incidentId:
       throw new SlackBusyError(`the incident channel of ${incidentId} is being set up`);
     }
   }
-  const channelId = record?.channelId ?? (await createChannel(deps, incidentId));
-  await models.SlackIncidentChannel.updateOne({ _id: incidentId }, { $set: { channelId } });
+  const created = record?.channelId ? { id: record.channelId, name: record.name } : await createChannel(deps, incidentId);
+  const channelId = created.id;
+  await models.SlackIncidentChannel.updateOne({ _id: incidentId }, { $set: { channelId, name: created.name } });
 
   const incident = await models.Incident.findById(incidentId, { routes: 1, severity: 1, trigger: 1 }).lean();
   const routes = incident?.routes ?? [];
@@ -50,16 +51,16 @@ export async function openIncidentChannel(deps: IncidentChannelDeps, incidentId:
   return channelId;
 }
 
-async function createChannel(deps: IncidentChannelDeps, incidentId: string): Promise<string> {
+async function createChannel(deps: IncidentChannelDeps, incidentId: string): Promise<{ id: string; name: string }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const name = incidentChannelName(incidentId, attempt);
     try {
       const res = await deps.client.conversations.create({ name, is_private: deps.privateChannels });
-      return res.channel!.id!;
+      return { id: res.channel!.id!, name };
     } catch (err) {
       if (slackErrorCode(err) !== 'name_taken') throw err;
       const ours = await findOwnChannel(deps, name);
-      if (ours) return ours;
+      if (ours) return { id: ours, name };
     }
   }
   throw new Error(`no free channel name for ${incidentId}`);

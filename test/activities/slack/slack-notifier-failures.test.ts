@@ -189,6 +189,7 @@ describe('the incident channel’s name', () => {
     expect(channel).toMatchObject({ name: `${INCIDENT}-2`, is_private: true, creator: BOT_USER });
     expect(channel.members.has('U0ALICE')).toBe(true);
     expect(messagesIn(sim, squatter.id)).toEqual([]);
+    expect(await models.SlackIncidentChannel.findById(INCIDENT).lean()).toMatchObject({ name: `${INCIDENT}-2`, channelId: channel.id });
     await expectOneOfEach();
   });
 
