@@ -74,6 +74,12 @@ const envSchema = z.object({
   SLACK_ARCHIVE_AFTER_SEC: z.coerce.number().int().min(0).max(90 * 86_400).default(86_400),
   SLACK_PRIVATE_INCIDENT_CHANNELS: bool(true),
   STATETRACE_RUNBOOK_BASE_URL: optionalString,
+
+  STATETRACE_CHROMIUM: z.string().default('/usr/bin/chromium'),
+  STATETRACE_DIGEST_AT: z.preprocess((v) => (v === undefined ? '08:00' : v), z.union([z.literal(''), z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (UTC)')])),
+  STATETRACE_DIGEST_TARGET: z.string().default('console:digest'),
+  STATETRACE_RETENTION_RAW_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  STATETRACE_RETENTION_ROLLUP_DAYS: z.coerce.number().int().min(1).max(3650).default(365),
 });
 
 export interface TemporalTls {
@@ -123,6 +129,12 @@ export interface Config {
   slack?: SlackConfig;
   /** Where runbooks are browsable (e.g. the repository's runbooks/ folder); alerts link `<base>/<id>.md`. */
   runbookBaseUrl?: string;
+  /** The system Chromium incident packets are printed with. */
+  chromiumPath: string;
+  /** The daily digest: time of day (UTC) and where it goes (`slack:<channel>` or `console:<name>`); at undefined: off. */
+  digest: { at?: string; target: string };
+  /** Raw snapshots are kept this many days (once rolled up); hourly and daily rollups this many. */
+  retention: { rawDays: number; rollupDays: number };
 }
 
 export type Role = 'none' | 'viewer' | 'responder' | 'admin';
@@ -196,6 +208,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     slack: slackConfig(e),
     runbookBaseUrl: e.STATETRACE_RUNBOOK_BASE_URL?.replace(/\/+$/, ''),
+    chromiumPath: e.STATETRACE_CHROMIUM,
+    digest: { at: e.STATETRACE_DIGEST_AT || undefined, target: e.STATETRACE_DIGEST_TARGET },
+    retention: { rawDays: e.STATETRACE_RETENTION_RAW_DAYS, rollupDays: e.STATETRACE_RETENTION_ROLLUP_DAYS },
   };
 }
 
