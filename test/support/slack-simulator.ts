@@ -55,6 +55,17 @@ export interface SimCall {
 
 type Failure = { status: 429; retryAfterSec: number } | { status: 500 | 502 | 503 } | { error: string };
 
+/** An uploaded file: what was uploaded, and where it was shared. */
+export interface SimFile {
+  id: string;
+  title?: string;
+  bytes: number;
+  content?: Buffer;
+  channel?: string;
+  filename?: string;
+  initialComment?: string;
+}
+
 export interface SlackSimulator {
   /** The Web API base URL, for WebClient's `slackApiUrl`. */
   url: string;
@@ -67,7 +78,7 @@ export interface SlackSimulator {
   calls: SimCall[];
   channels: Map<string, SimChannel>;
   messages: Map<string, SimMessage>;
-  files: Map<string, { id: string; title?: string; bytes: number; channel?: string }>;
+  files: Map<string, SimFile>;
   /** What was POSTed to response URLs (Bolt's `respond()`), in order. */
   responses: { id: string; body: unknown }[];
   /** Socket Mode envelopes sent, with their acks. */
@@ -105,7 +116,7 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
   const responses: { id: string; body: unknown }[] = [];
   const channels = new Map<string, SimChannel>();
   const messages = new Map<string, SimMessage>();
-  const files = new Map<string, { id: string; title?: string; bytes: number; channel?: string }>();
+  const files = new Map<string, SimFile>();
   const failures = new Map<string, Failure[]>();
   let clock = 1_700_000_000_000;
   let counter = 0;
@@ -179,7 +190,7 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
       const length = Number(a.length);
       if (!a.filename || !Number.isFinite(length) || length <= 0) return 'invalid_arguments';
       const id = nextId('F');
-      files.set(id, { id, bytes: 0 });
+      files.set(id, { id, bytes: 0, filename: a.filename });
       return { upload_url: `${sim.url.replace(/api\/$/, '')}upload/${id}`, file_id: id };
     },
     'files.completeUploadExternal': (a) => {
@@ -191,6 +202,7 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
         if (!file || file.bytes === 0) return 'file_not_found';
         file.title = f.title;
         file.channel = channel?.id;
+        file.initialComment = a.initial_comment;
       }
       return { files: list.map((f) => ({ id: f.id, title: f.title })) };
     },
@@ -200,7 +212,8 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
     const file = files.get(req.params.id);
     if (!file) return reply.code(404).send('not found');
     const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    file.bytes = uploadedContent(raw, req.headers['content-type']).length;
+    file.content = uploadedContent(raw, req.headers['content-type']);
+    file.bytes = file.content.length;
     return reply.send('OK - ' + file.bytes);
   });
 
