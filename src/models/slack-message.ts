@@ -11,11 +11,13 @@ const slackMessageSchema = new Schema(
     _id: { type: String, required: true },
     incidentId: { type: String, required: true },
     channelId: { type: String, required: true },
-    role: { type: String, enum: ['alert', 'timeline', 'checklist', 'resolution'], required: true },
+    role: { type: String, enum: ['alert', 'timeline', 'checklist', 'resolution', 'file'], required: true },
     /** Alerts in the incident channel show customer identifiers; copies elsewhere do not. */
     incidentChannel: { type: Boolean, required: true },
     claimedAt: { type: Date, required: true },
     ts: String,
+    /** role file: the uploaded file's id. */
+    fileId: String,
   },
   { collection: 'slackmessages', versionKey: false },
 );
