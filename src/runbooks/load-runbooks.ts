@@ -11,10 +11,22 @@ import { SEVERITIES } from '../models/shared';
 /**
  * Runbooks: Markdown files in runbooks/ with YAML front matter (runbooks/README.md shows the
  * format). Routes name them by id; incidents get the route's runbooks plus those whose
- * `matches` cover the failure taxonomy.
+ * `matches` cover the failure taxonomy or the incident's lifecycle events.
  */
 
 export const DEFAULT_RUNBOOK_DIR = path.join(PROJECT_ROOT, 'runbooks');
+
+/**
+ * What happens to an incident, besides why its route is unhealthy, that a runbook can match:
+ * a route flapping, a fail-over that no backup path verified, an outage inside a maintenance
+ * window. Callers pass these in the same list as the failure taxonomy.
+ */
+export const RUNBOOK_EVENTS = ['flapping', 'failover_failed', 'maintenance'] as const;
+export type RunbookEvent = (typeof RUNBOOK_EVENTS)[number];
+
+/** Every value a runbook's `matches` may hold: the failure taxonomy, then the events. */
+export const RUNBOOK_MATCHES = [...FAILURE_TAXONOMY, ...RUNBOOK_EVENTS] as const;
+export type RunbookMatch = (typeof RUNBOOK_MATCHES)[number];
 
 const checklistItemId = z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lowercase-kebab (letters, digits and single dashes)');
 const commands = z.array(z.string().trim().min(1, 'must not be empty')).min(1, 'must list at least one command').optional();
@@ -24,7 +36,7 @@ export const RUNBOOK_VENDORS = Object.keys(diagnosticsSchema.shape);
 const frontMatterSchema = z.strictObject({
   id: directoryId(),
   title: z.string().trim().min(1, 'must not be empty').max(150, 'must be at most 150 characters'),
-  matches: z.array(z.enum(FAILURE_TAXONOMY)).min(1, 'must list at least one failure taxonomy value'),
+  matches: z.array(z.enum(RUNBOOK_MATCHES)).min(1, 'must list at least one failure taxonomy value or event'),
   severity: z.enum(SEVERITIES),
   checklist: z
     .array(z.strictObject({ id: checklistItemId, text: z.string().trim().min(1, 'must not be empty').max(500, 'must be at most 500 characters') }))
@@ -48,6 +60,7 @@ export interface ChecklistItem {
 export interface Runbook {
   id: string;
   title: string;
+  /** Failure taxonomy values and RUNBOOK_EVENTS this runbook is for. */
   matches: string[];
   severity: (typeof SEVERITIES)[number];
   checklist: ChecklistItem[];
@@ -65,7 +78,8 @@ export interface RunbookLibrary {
   all(): Runbook[];
   /**
    * The route's named runbooks that exist (in the route's order), then runbooks whose
-   * `matches` cover the taxonomy (in taxonomy order, then by id), each once.
+   * `matches` cover a value of `taxonomy` (failure taxonomy values and RUNBOOK_EVENTS mixed,
+   * in that list's order, then by id), each once.
    */
   forIncident(routeRunbookIds: readonly string[], taxonomy: readonly string[]): Runbook[];
 }

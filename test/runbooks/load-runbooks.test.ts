@@ -4,7 +4,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../../src/config';
 import { readRouteFile } from '../../src/directory/parse-route-file';
 import { FAILURE_TAXONOMY } from '../../src/models/route-health-snapshot';
-import { createRunbookLibrary, loadRunbooks, RunbookError, runbookUrl, type Runbook } from '../../src/runbooks/load-runbooks';
+import { createRunbookLibrary, loadRunbooks, RUNBOOK_EVENTS, RUNBOOK_MATCHES, RunbookError, runbookUrl, type Runbook } from '../../src/runbooks/load-runbooks';
 
 const tempDirs: string[] = [];
 afterAll(() => tempDirs.forEach((dir) => fs.rmSync(dir, { recursive: true, force: true })));
@@ -45,9 +45,8 @@ describe('the runbooks in runbooks/', () => {
       expect(runbook.checklist.length).toBeLessThanOrEqual(8);
       expect(new Set(runbook.checklist.map((c) => c.id)).size).toBe(runbook.checklist.length);
       expect(Object.keys(runbook.diagnostics).sort()).toEqual(['eos', 'ios-xe', 'junos']);
-      for (const kind of runbook.matches) expect(FAILURE_TAXONOMY).toContain(kind);
+      for (const kind of runbook.matches) expect(RUNBOOK_MATCHES).toContain(kind);
       expect(runbook.body).toMatch(/^# /);
-      expect(runbook.body).toMatch(/circuit id/);
     }
     const linkDown = library.get('link-down')!;
     expect(linkDown).toMatchObject({ title: "Link down on a route's path", matches: ['link_down'], severity: 'critical' });
@@ -57,6 +56,11 @@ describe('the runbooks in runbooks/', () => {
     expect(linkDown.diagnostics.junos).toContain('show interfaces <if> extensive');
     expect(linkDown.diagnostics.eos).toContain('show interfaces <if> counters errors');
     expect(library.get('high-loss')).toMatchObject({ matches: ['high_loss'], severity: 'major' });
+    expect(library.get('bgp-down')).toMatchObject({ matches: ['bgp_down'], severity: 'critical' });
+    expect(library.get('bgp-down')!.diagnostics.junos).toContain('show bgp neighbor <peer>');
+    expect(library.get('flapping')).toMatchObject({ matches: ['flapping'] });
+    expect(library.get('failover-failed')).toMatchObject({ matches: ['failover_failed'], severity: 'critical' });
+    expect(library.get('maintenance-overlap')).toMatchObject({ matches: ['maintenance'], severity: 'info' });
   });
 
   it('cover every runbook id the example route file names', async () => {
@@ -125,9 +129,31 @@ Body.
     await expect(loadRunbooks(missing)).rejects.toThrow(`${missing}: cannot read the runbook folder (ENOENT)`);
   });
 
+  it('accepts lifecycle events in matches, alone or with failure taxonomy values', async () => {
+    const library = await loadRunbooks(runbookDir({ 'noisy.md': GOOD('noisy', '[high_loss, flapping]'), 'stuck.md': GOOD('stuck', '[failover_failed, maintenance]') }));
+    expect(library.get('noisy')?.matches).toEqual(['high_loss', 'flapping']);
+    expect(library.get('stuck')?.matches).toEqual(['failover_failed', 'maintenance']);
+  });
+
+  it('refuses a match that is neither a failure taxonomy value nor an event, listing both', async () => {
+    const dir = runbookDir({ 'odd.md': GOOD('odd', '[flapping, failover]'), 'empty.md': GOOD('empty', '[]') });
+    const err = await loadError(dir);
+    expect(err.message).toContain(`${path.join(dir, 'odd.md')}:4:21: matches[1]: must be one of ${[...FAILURE_TAXONOMY, ...RUNBOOK_EVENTS].join(', ')}`);
+    expect(err.message).toContain(`${path.join(dir, 'empty.md')}:4:10: matches: must list at least one failure taxonomy value or event`);
+    expect(err.problems).toHaveLength(2);
+  });
+
   it('loads a folder of valid runbooks, diagnostics optional', async () => {
     const library = await loadRunbooks(runbookDir({ 'one.md': GOOD('one') }));
     expect(library.get('one')).toMatchObject({ id: 'one', diagnostics: {}, body: '# Steps\nDo things.', checklist: [{ id: 'first-step', text: 'Do the first thing' }] });
+  });
+});
+
+describe('RUNBOOK_EVENTS', () => {
+  it('are the lifecycle events runbooks match besides the failure taxonomy', () => {
+    expect(RUNBOOK_EVENTS).toEqual(['flapping', 'failover_failed', 'maintenance']);
+    expect(RUNBOOK_MATCHES).toEqual([...FAILURE_TAXONOMY, ...RUNBOOK_EVENTS]);
+    for (const event of RUNBOOK_EVENTS) expect(FAILURE_TAXONOMY).not.toContain(event);
   });
 });
 
@@ -138,11 +164,14 @@ describe('RunbookLibrary.forIncident', () => {
     runbook('link-down', ['link_down', 'bgp_down']),
     runbook('high-loss', ['high_loss']),
     runbook('latency', ['high_latency', 'high_jitter']),
+    runbook('flapping', ['flapping']),
+    runbook('stuck', ['failover_failed', 'high_loss']),
+    runbook('planned', ['maintenance']),
   ]);
   const ids = (list: Runbook[]) => list.map((r) => r.id);
 
   it('puts the route’s runbooks first, then taxonomy matches, each once', () => {
-    expect(ids(library.forIncident(['high-loss', 'missing', 'link-down'], ['bgp_down', 'high_loss']))).toEqual(['high-loss', 'link-down', 'bgp-down']);
+    expect(ids(library.forIncident(['high-loss', 'missing', 'link-down'], ['bgp_down', 'high_loss']))).toEqual(['high-loss', 'link-down', 'bgp-down', 'stuck']);
   });
 
   it('orders taxonomy matches by taxonomy, then id', () => {
@@ -151,9 +180,19 @@ describe('RunbookLibrary.forIncident', () => {
     expect(library.forIncident([], ['telemetry_gap'])).toEqual([]);
   });
 
+  it('takes lifecycle events in the same list, in the order given', () => {
+    expect(ids(library.forIncident([], ['high_loss', 'flapping']))).toEqual(['high-loss', 'stuck', 'flapping']);
+    expect(ids(library.forIncident([], ['flapping', 'high_loss']))).toEqual(['flapping', 'high-loss', 'stuck']);
+    expect(ids(library.forIncident(['planned'], ['maintenance', 'failover_failed', 'link_down']))).toEqual(['planned', 'stuck', 'link-down']);
+    expect(ids(library.forIncident(['latency'], ['failover_failed', 'high_loss']))).toEqual(['latency', 'stuck', 'high-loss']);
+  });
+
   it('matches the real runbooks', async () => {
     const real = await loadRunbooks();
     expect(ids(real.forIncident(['high-loss'], ['link_down', 'high_loss']))).toEqual(['high-loss', 'link-down']);
+    expect(ids(real.forIncident(['link-down'], ['high_loss', 'flapping']))).toEqual(['link-down', 'high-loss', 'flapping']);
+    expect(ids(real.forIncident([], ['telemetry_gap', 'maintenance']))).toEqual(['telemetry-gap', 'maintenance-overlap']);
+    expect(ids(real.forIncident(['bgp-down'], ['bgp_down', 'unreachable', 'failover_failed']))).toEqual(['bgp-down', 'unreachable', 'failover-failed']);
     expect(real.all().map((r) => r.id)).toEqual([...real.all().map((r) => r.id)].sort());
   });
 });
