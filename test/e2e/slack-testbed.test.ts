@@ -63,11 +63,11 @@ it('cut → channel and pinned alert → Acknowledge → alert updated in place 
   expect(JSON.stringify(pinned.blocks)).toContain('CUST-4711'); // the private incident channel shows customers
   const nocAlert = await until('the page in #noc', () => models.SlackMessage.findOne({ incidentId, channelId: noc, role: 'alert', ts: { $exists: true } }).lean(), 10_000);
   expect(JSON.stringify(sim.messages.get(`${noc}/${nocAlert.ts}`)!.blocks)).not.toContain('CUST-4711');
-  const checklist = await until('the checklist', () => models.SlackMessage.findOne({ incidentId, role: 'checklist', ts: { $exists: true } }).lean(), 10_000);
+  const checklist = await until('the link-down checklist', () => models.SlackMessage.findOne({ _id: `${incidentId}:checklist:link-down`, ts: { $exists: true } }).lean(), 10_000);
   expect(await models.RemediationTask.countDocuments({ incidentId })).toBeGreaterThan(3);
 
   // Done on the first checklist item, by alice: the task is recorded and the checklist redrawn in place.
-  const firstTask = (await models.RemediationTask.find({ incidentId }).lean()).find((t) => t.itemId === 'confirm-scope') ?? (await models.RemediationTask.findOne({ incidentId }).lean())!;
+  const firstTask = (await models.RemediationTask.findOne({ incidentId, runbookId: 'link-down', itemId: 'confirm-scope' }).lean())!;
   expect(JSON.stringify(sim.messages.get(`${channel.id}/${checklist.ts}`)!.blocks)).toContain(firstTask._id);
   await postSigned(bot.url, blockActionRequest({ signingSecret: SIGNING_SECRET, actionId: 'task_done', value: firstTask._id, userId: 'U0ALICE', userName: 'alice', channelId: channel.id, messageTs: checklist.ts!, responseUrl: sim.responseUrl() }));
   await until('task done', () => models.RemediationTask.exists({ _id: firstTask._id, done: true, 'doneBy.id': 'U0ALICE' }), 10_000);
