@@ -4,6 +4,7 @@ import { EscalationPolicy } from './escalation-policy';
 import { ExecutorRun } from './executor-run';
 import { FailoverPolicy } from './failover-policy';
 import { Incident } from './incident';
+import { IncidentPacket } from './incident-packet';
 import { Notification } from './notification';
 import { NotificationPreference } from './notification-preference';
 import { PendingSignal } from './pending-signal';
@@ -25,6 +26,7 @@ export const models = {
   ExecutorRun,
   FailoverPolicy,
   Incident,
+  IncidentPacket,
   Notification,
   NotificationPreference,
   PendingSignal,

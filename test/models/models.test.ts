@@ -182,6 +182,16 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
     before: { state: 'open' },
     after: { state: 'acknowledged' },
   },
+  IncidentPacket: {
+    _id: 'inc-1',
+    incidentId: 'inc-1',
+    generatedAt: at,
+    pdf: Buffer.from('%PDF-1.7 sample'),
+    pdfBytes: 15,
+    pages: 2,
+    markdown: '# Incident inc-1',
+    charts: { from: 0, to: 600_000, bucketMs: 1000, computedAt: 900_000, routes: [{ routeId: 'r1', latency: [], loss: [], score: [], samples: 0 }] },
+  },
   SlackIncidentChannel: { _id: 'inc-1', name: 'inc-20261122-r1-7f3a', channelId: 'C0INC', claimedAt: at, readyAt: at },
   SlackMessage: { _id: 'inc-1:alert:C0INC', incidentId: 'inc-1', channelId: 'C0INC', role: 'alert', incidentChannel: true, claimedAt: at, ts: '1700000000.000100' },
 };
@@ -204,6 +214,7 @@ const requiredField: { [K in keyof typeof models]: string } = {
   ExecutorRun: 'toPathId',
   Notification: 'title',
   AuditEntry: 'actor',
+  IncidentPacket: 'pdf',
   SlackIncidentChannel: 'claimedAt',
   SlackMessage: 'role',
 };
