@@ -1,13 +1,30 @@
+import type { WebClient } from '@slack/web-api';
 import { createLogger, type Logger } from '../src/logger';
 import type { Models } from '../src/models';
+import type { PdfRenderer } from '../src/packets/pdf-renderer';
+import type { RunbookLibrary } from '../src/runbooks/load-runbooks';
 import { createConsoleChannel } from './channels/console';
 import { createFailoverActivities } from './failover-executor';
 import { createIncidentActivities } from './incident-store';
 import { createNotifyActivities, type NotificationChannel } from './notify';
+import { createPacketActivities } from './packets';
 import { createRouteDirectoryActivities } from './route-directory';
 
-/** All activities the worker registers, wired with their dependencies (alerts go to the console unless channels are given). */
-export function createActivities(deps: { models: Models; logger?: Logger; channels?: NotificationChannel[] }) {
+export interface ActivityDeps {
+  models: Models;
+  runbooks: RunbookLibrary;
+  /** Prints incident packets (one warm Chromium per worker). */
+  renderer: Pick<PdfRenderer, 'render'>;
+  logger?: Logger;
+  /** Alerts go to the console unless channels are given. */
+  channels?: NotificationChannel[];
+  /** Slack's Web API client when Slack is configured (packets are shared in incident channels). */
+  slackClient?: WebClient;
+  runbookBaseUrl?: string;
+}
+
+/** All activities the worker registers, wired with their dependencies. */
+export function createActivities(deps: ActivityDeps) {
   const logger = deps.logger ?? createLogger();
   const channels = deps.channels ?? [createConsoleChannel({ logger })];
   return {
@@ -15,6 +32,7 @@ export function createActivities(deps: { models: Models; logger?: Logger; channe
     ...createIncidentActivities(deps),
     ...createNotifyActivities({ ...deps, logger, channels }),
     ...createFailoverActivities({ models: deps.models, logger }),
+    ...createPacketActivities({ ...deps, logger, ...(deps.slackClient ? { slack: { client: deps.slackClient } } : {}) }),
   };
 }
 

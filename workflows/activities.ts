@@ -28,3 +28,10 @@ export const store = proxyActivities<Pick<Activities, 'openIncident' | 'updateIn
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds' },
 });
+
+export const packets = proxyActivities<Pick<Activities, 'generateIncidentPacket'>>({
+  // Printing takes a second or two; a stuck Chromium is noticed through the heartbeat.
+  startToCloseTimeout: '3 minutes',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
+});

@@ -7,7 +7,7 @@
 import { allHandlersFinished, condition, continueAsNew, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Actor, NotificationKind, Severity } from '../activities/outage-contract';
 import type { RouteContext } from '../activities/route-directory';
-import { notifier, probes, store } from './activities';
+import { notifier, packets, probes, store } from './activities';
 import { runEscalation } from './escalation';
 import { failBack, failOver } from './failover';
 import {
@@ -150,12 +150,13 @@ function createOutage(input: OutageInput): Outage {
       };
       // Delivered in the background: a chat outage (retried for minutes) must not hold up
       // escalation or fail-over. A delivery that finally fails is on the timeline.
-      const delivery = notifier.notify(input).then(
-        () => undefined,
-        (err: unknown) => outage.timeline('notification_failed', `notification ${kind} could not be delivered: ${(err as Error).message}`),
+      track(
+        outage,
+        notifier.notify(input).then(
+          () => undefined,
+          (err: unknown) => outage.timeline('notification_failed', `notification ${kind} could not be delivered: ${(err as Error).message}`),
+        ),
       );
-      const tracked = delivery.finally(() => outage.deliveries.delete(tracked));
-      outage.deliveries.add(tracked);
       return Promise.resolve();
     },
     async timeline(kind, message, opts = {}) {
@@ -369,8 +370,22 @@ async function finish(outage: Outage): Promise<void> {
   }
   const times = await store.recordResolution({ incidentId: state.incidentId! });
   await outage.notify('resolved', `${summary}. MTTA ${fmt(times.mttaSec)}, MTTR ${fmt(times.mttrSec)}`, { key: `${state.incidentId}:resolved` });
+  // The incident packet: printed, stored and shared in the background, like a notification.
+  track(
+    outage,
+    packets.generateIncidentPacket({ incidentId: state.incidentId!, idempotencyKey: `${state.incidentId}:packet:resolved` }).then(
+      (p) => outage.timeline('packet', `incident packet ready (${p.pages ?? '?'} pages, ${p.pdfKb} KB)${p.uploadedTo ? ', shared in the incident channel' : ''}`, { key: 'packet' }),
+      (err: unknown) => outage.timeline('packet_failed', `incident packet failed: ${(err as Error).message}`, { key: 'packet_failed' }),
+    ),
+  );
   await deliveriesSettled(outage);
   await condition(allHandlersFinished);
+}
+
+/** Keeps a background delivery (notification, packet) until it settles. */
+function track(outage: Outage, delivery: Promise<unknown>): void {
+  const tracked: Promise<void> = delivery.then(() => undefined).finally(() => outage.deliveries.delete(tracked));
+  outage.deliveries.add(tracked);
 }
 
 /** Waits for every notification still in flight (a run must not end with activities abandoned). */

@@ -36,7 +36,9 @@ export interface CommandReply {
 
 export interface CoreDeps {
   models: Models;
-  workflows: Pick<Client['workflow'], 'getHandle'>;
+  workflows: Pick<Client['workflow'], 'getHandle' | 'execute'>;
+  /** Where the worker that prints packets listens. */
+  taskQueue: string;
   runbooks: RunbookSource;
   runbookBaseUrl?: string;
   logger: Logger;

@@ -1,5 +1,7 @@
 /** The commands that only read: status, routes, incident, history, on-call, packet, help. */
 import type { RouteHealthSnapshotDoc } from '../../src/models/route-health-snapshot';
+import { historyResolution, loadRollupHistory, rollupHistoryLines } from '../../src/retention/history';
+import type { packetWorkflow } from '../../workflows/packet';
 import type { CommandReply, CommandRequest, CoreDeps } from './command-core';
 import { CLOSED_STATES, findIncident } from './find-incident';
 import { loadIncidentView } from './load-incident-view';
@@ -118,7 +120,24 @@ async function describeIncident(deps: CoreDeps, request: CommandRequest, inciden
 async function routeHistory({ models }: CoreDeps, command: Extract<Command, { name: 'history' }>): Promise<CommandReply> {
   const route = await models.RouteRecord.findById(command.route, { _id: 1 }).lean();
   if (!route) return reply(`there is no route ${command.route}`, false);
-  const since = new Date(Date.now() - command.rangeSec * 1000);
+  const now = new Date();
+  const since = new Date(now.getTime() - command.rangeSec * 1000);
+  const range = `${(command.rangeSec / 3600).toFixed(command.rangeSec % 3600 ? 1 : 0)} h`;
+  const incidentsLine = async () => {
+    const incidents = await models.Incident.find({ routes: command.route, detectedAt: { $gte: since } }, { _id: 1, severity: 1, state: 1, detectedAt: 1, mttrSec: 1 }).sort({ detectedAt: -1 }).limit(10).lean();
+    const text = incidents.length
+      ? `incidents: ${incidents.map((i) => `${i._id} (${i.severity}, ${i.state}${i.mttrSec !== undefined && i.mttrSec !== null ? `, resolved in ${Math.round(i.mttrSec / 60)} min` : ''})`).join('; ')}`
+      : 'no incidents';
+    return { count: incidents.length, text };
+  };
+  // Over 48 h: hourly rollups (daily over 60 days), unless the roll-up job has none recent.
+  const resolution = historyResolution(command.rangeSec);
+  const rolled = resolution === 'raw' ? undefined : await loadRollupHistory({ models, routeId: command.route, since, now, resolution });
+  if (rolled) {
+    const incidents = await incidentsLine();
+    if (rolled.totals.samples === 0 && incidents.count === 0) return reply(`${command.route}: no measurements or incidents in the last ${range}`);
+    return reply([...rollupHistoryLines(command.route, range, rolled), incidents.text].join('\n'));
+  }
   // $sum only (FerretDB 1.x's $group has no $avg, $max or $first), and one accumulator per
   // $group: FerretDB 1.x computes only a group's first accumulator and answers 0 for the rest.
   const sumByStatus = async (value: 1 | '$latencyMs' | '$lossPct') => {
@@ -131,19 +150,16 @@ async function routeHistory({ models }: CoreDeps, command: Extract<Command, { na
   const [counts, latencies, losses] = await Promise.all([sumByStatus(1), sumByStatus('$latencyMs'), sumByStatus('$lossPct')]);
   const groups = [...counts].map(([status, n]) => ({ _id: status, n, latency: latencies.get(status) ?? 0, loss: losses.get(status) ?? 0 }));
   const worst = await models.RouteHealthSnapshot.findOne({ routeId: command.route, at: { $gte: since }, latencyMs: { $exists: true } }, { latencyMs: 1 }).sort({ latencyMs: -1 }).lean();
-  const incidents = await models.Incident.find({ routes: command.route, detectedAt: { $gte: since } }, { _id: 1, severity: 1, state: 1, detectedAt: 1, mttrSec: 1 }).sort({ detectedAt: -1 }).limit(10).lean();
-  const range = `${(command.rangeSec / 3600).toFixed(command.rangeSec % 3600 ? 1 : 0)} h`;
+  const incidents = await incidentsLine();
   const n = groups.reduce((s, g) => s + g.n, 0);
-  if (n === 0 && incidents.length === 0) return reply(`${command.route}: no measurements or incidents in the last ${range}`);
+  if (n === 0 && incidents.count === 0) return reply(`${command.route}: no measurements or incidents in the last ${range}`);
   const by = (status: string) => groups.find((g) => g._id === status);
   const measured = ['up', 'degraded'].map(by).filter((g) => g !== undefined);
   const measuredN = measured.reduce((s, g) => s + g.n, 0);
   const lines = [
-    `*${command.route}*, last ${range}: ${n} measurements · up ${pct(by('up')?.n, n)} · degraded ${pct(by('degraded')?.n, n)} · down ${pct(by('down')?.n, n)}`,
+    `*${command.route}*, last ${range}${resolution === 'raw' ? '' : ' (raw snapshots: no rollups yet)'}: ${n} measurements · up ${pct(by('up')?.n, n)} · degraded ${pct(by('degraded')?.n, n)} · down ${pct(by('down')?.n, n)}`,
     `mean rtt ${num(measuredN ? measured.reduce((s, g) => s + g.latency, 0) / measuredN : undefined, 'ms')} · worst rtt ${num(worst?.latencyMs, 'ms')} · mean loss ${num(n ? groups.reduce((s, g) => s + g.loss, 0) / n : undefined, '%')}`,
-    incidents.length
-      ? `incidents: ${incidents.map((i) => `${i._id} (${i.severity}, ${i.state}${i.mttrSec !== undefined && i.mttrSec !== null ? `, resolved in ${Math.round(i.mttrSec / 60)} min` : ''})`).join('; ')}`
-      : 'no incidents',
+    incidents.text,
   ];
   return reply(lines.join('\n'));
 }
@@ -160,5 +176,9 @@ async function onCall({ models }: CoreDeps, teamId?: string): Promise<CommandRep
 async function packet(deps: CoreDeps, request: CommandRequest, incidentId?: string): Promise<CommandReply> {
   const ref = await findIncident(deps.models, { incidentId, channelIncidentId: request.incidentId });
   if (!ref.ok) return reply(ref.reply, false);
-  return reply(`no incident packet for ${ref.incidentId} yet: PDF packets are not generated by this version`, false);
+  // Printed on a worker (where Chromium is), through a short workflow.
+  const key = `${ref.incidentId}:packet:${request.requestId}`;
+  const result = await deps.workflows.execute<typeof packetWorkflow>('packetWorkflow', { taskQueue: deps.taskQueue, workflowId: `packet:${key}`, args: [{ incidentId: ref.incidentId, idempotencyKey: key }] });
+  const where = result.uploadedTo ? `shared in <#${result.uploadedTo}>` : 'stored with the incident';
+  return { ...reply(`incident packet for ${ref.incidentId}: ${result.pages ?? '?'} pages, ${result.pdfKb} KB, ${where}`), incidentId: ref.incidentId };
 }

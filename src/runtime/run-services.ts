@@ -13,6 +13,7 @@ import { temporalSdkLogger } from '../temporal/sdk-logger';
 import { Client, type Connection } from '@temporalio/client';
 import { startSweeperWithOutages } from '../outage/start-outages';
 import { createWorker } from '../worker/create-worker';
+import { createPdfRenderer } from '../packets/pdf-renderer';
 import mongoose from 'mongoose';
 import { startSlackBot } from '../../bot/slack/slack-bot';
 import { loadRunbooks } from '../runbooks/load-runbooks';
@@ -144,7 +145,9 @@ export async function runServices(config: Config, logger: Logger, parts: Service
     if (parts.worker) {
       const connection = await connectTemporalWorker(config.temporal, temporalAddress);
       shutdown.add('temporal worker connection', () => connection.close());
-      const worker = await createWorker({ connection, config, models, logger });
+      const renderer = createPdfRenderer({ executablePath: config.chromiumPath, logger });
+      shutdown.add('pdf renderer', () => renderer.close());
+      const worker = await createWorker({ connection, config, models, logger, renderer });
       const running = worker.run();
       shutdown.add('temporal worker', async () => {
         if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -164,6 +167,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
     if (parts.bots && config.slack) {
       const slack = await startSlackBot({
         config: config.slack,
+        taskQueue: config.temporal.taskQueue,
         models,
         temporal: new Client({ connection: await temporal(), namespace: config.temporal.namespace }),
         db: mongoose.connection.db!,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { models } from '../../src/models';
 import { outageState } from '../../workflows/messages';
 import { rigRouteFile, startOutageRig, type OutageRig } from '../support/outage-rig';
@@ -98,5 +99,13 @@ it('cut → channel and pinned alert → Acknowledge → alert updated in place 
   expect(summary.channelId).toBe(channel.id);
   expect(JSON.stringify(sim.messages.get(`${channel.id}/${summary.ts}`)!.blocks)).toContain('carrier replaced the optic');
   expect(await models.SlackIncidentChannel.findById(incidentId).lean()).toMatchObject({ archiveAt: expect.any(Date) });
+
+  // The incident packet, printed on resolution and shared in the channel (the run ends after it).
+  const pdf = [...sim.files.values()].find((f) => f.channel === channel.id && f.filename === `${incidentId}.pdf`);
+  expect(pdf?.content?.subarray(0, 5).toString()).toBe('%PDF-');
+  const text = execFileSync('pdftotext', ['-', '-'], { input: pdf!.content!, encoding: 'utf8' });
+  expect(text).toContain('tb-route');
+  expect(text).toMatch(/bob/);
+  expect(await models.TimelineEvent.exists({ incidentId, kind: 'packet' })).toBeTruthy();
   await tb.heal('primary');
 }, 120_000);

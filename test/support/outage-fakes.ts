@@ -48,6 +48,7 @@ export function fakeActivities(contexts: Record<string, RouteContext>, script: P
     updateIncident: [] as Parameters<Activities['updateIncident']>[0][],
     timeline: [] as Parameters<Activities['appendTimeline']>[0][],
     audit: [] as Parameters<Activities['appendAuditEntry']>[0][],
+    packets: [] as Parameters<Activities['generateIncidentPacket']>[0][],
   };
   const record = <I, R>(list: I[], input: I, result: R): Promise<R> => {
     list.push(input);
@@ -85,6 +86,7 @@ export function fakeActivities(contexts: Record<string, RouteContext>, script: P
     updateIncident: (input) => record(calls.updateIncident, input, undefined),
     appendTimeline: (input) => record(calls.timeline, input, { added: true }),
     recordResolution: () => Promise.resolve({ mttaSec: 60, mttrSec: 600 }),
+    generateIncidentPacket: (input) => record(calls.packets, input, { incidentId: input.incidentId, pdfKb: 120, pages: 3 }),
   };
   return { activities, calls };
 }

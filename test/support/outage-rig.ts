@@ -9,6 +9,7 @@ import { models } from '../../src/models';
 import { startSweeperWithOutages } from '../../src/outage/start-outages';
 import type { SweeperService } from '../../src/sweeper/run-sweeper';
 import { createWorker } from '../../src/worker/create-worker';
+import { createPdfRenderer } from '../../src/packets/pdf-renderer';
 import { writeTempFile } from '../fixtures/route-files';
 import { testbedUp, type Testbed } from '../testbed/testbed';
 
@@ -94,7 +95,8 @@ export async function startOutageRig(opts: {
   await importRouteFile(writeTempFile(routes), { models, maxBytes: routes.length + 1, actor: { platform: 'cli', id: 'rig' }, logger });
 
   const nativeConnection = await NativeConnection.connect({ address: opts.temporalAddress });
-  const worker: Worker = await createWorker({ connection: nativeConnection, config, models, logger });
+  const renderer = createPdfRenderer({ executablePath: config.chromiumPath, logger });
+  const worker: Worker = await createWorker({ connection: nativeConnection, config, models, logger, renderer });
   const running = worker.run();
   const connection = await Connection.connect({ address: opts.temporalAddress });
   const client = new Client({ connection });
@@ -110,6 +112,7 @@ export async function startOutageRig(opts: {
       await sweeper.stop();
       worker.shutdown();
       await running;
+      await renderer.close();
       await nativeConnection.close();
       await connection.close();
       await tb.down();

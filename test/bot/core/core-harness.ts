@@ -54,7 +54,7 @@ export async function startCoreRig(): Promise<CoreRig> {
   const running = worker.run();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
-  const deps: CoreDeps = { models, workflows: client.workflow, runbooks: await loadRunbooks(), logger: createLogger('silent') };
+  const deps: CoreDeps = { models, workflows: client.workflow, taskQueue, runbooks: await loadRunbooks(), logger: createLogger('silent') };
   const core = createCommandCore(deps);
   const started: WorkflowHandle[] = [];
   let n = 0;

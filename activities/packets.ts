@@ -1,0 +1,81 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../src/logger';
+import type { Models } from '../src/models';
+import { generatePacket, UnknownIncidentError } from '../src/packets/generate-packet';
+import type { PdfRenderer } from '../src/packets/pdf-renderer';
+import type { RunbookLibrary } from '../src/runbooks/load-runbooks';
+import { slackFailure } from './channels/slack/slack-errors';
+import { uploadOnce } from './channels/slack/upload-once';
+
+export interface PacketActivityDeps {
+  models: Models;
+  runbooks: RunbookLibrary;
+  runbookBaseUrl?: string;
+  renderer: Pick<PdfRenderer, 'render'>;
+  /** Set when Slack is configured: the packet is uploaded to the incident channel. */
+  slack?: { client: WebClient };
+  logger: Logger;
+}
+
+export interface GeneratePacketInput {
+  incidentId: string;
+  /** The upload happens once per key (`<incident>:packet:resolved`, `<incident>:packet:<request>`). */
+  idempotencyKey: string;
+}
+
+export interface GeneratePacketResult {
+  incidentId: string;
+  pdfKb: number;
+  pages?: number;
+  /** Where it was shared, when it was (the Slack incident channel). */
+  uploadedTo?: string;
+}
+
+const HEARTBEAT_MS = 5000;
+
+/** The incident packet as an activity: render (PDF + Markdown), store with the incident, share in its channel. */
+export function createPacketActivities(deps: PacketActivityDeps) {
+  return {
+    async generateIncidentPacket(input: GeneratePacketInput): Promise<GeneratePacketResult> {
+      const beat = setInterval(() => Context.current().heartbeat(), HEARTBEAT_MS);
+      try {
+        const packet = await generatePacket(deps, input.incidentId).catch((err: unknown) => {
+          if (err instanceof UnknownIncidentError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownIncident');
+          throw err;
+        });
+        const result: GeneratePacketResult = { incidentId: input.incidentId, pdfKb: Math.round(packet.pdfBytes / 1024), ...(packet.pages ? { pages: packet.pages } : {}) };
+        const channel = deps.slack ? (await deps.models.SlackIncidentChannel.findById(input.incidentId, { channelId: 1 }).lean())?.channelId : undefined;
+        if (!deps.slack || !channel) return result;
+        // Not lean: mongoose turns the stored bytes back into a Buffer.
+        const stored = await deps.models.IncidentPacket.findById(input.incidentId, { pdf: 1 });
+        try {
+          await uploadOnce(
+            { client: deps.slack.client, models: deps.models },
+            {
+              key: `${input.idempotencyKey}:slack`,
+              incidentId: input.incidentId,
+              channel,
+              filename: `${input.incidentId}.pdf`,
+              title: `Incident packet ${input.incidentId}`,
+              comment: `Incident packet for ${input.incidentId}${packet.pages ? ` (${packet.pages} pages)` : ''}`,
+              bytes: stored!.pdf,
+            },
+          );
+        } catch (err) {
+          const outcome = slackFailure(err);
+          throw ApplicationFailure.create({
+            message: `packet stored, not shared in Slack: ${outcome.error ?? (err as Error).message}`,
+            type: 'PacketNotShared',
+            nonRetryable: !outcome.retryable,
+            ...(outcome.retryAfterMs ? { nextRetryDelay: outcome.retryAfterMs } : {}),
+          });
+        }
+        return { ...result, uploadedTo: channel };
+      } finally {
+        clearInterval(beat);
+      }
+    },
+  };
+}
