@@ -35,13 +35,16 @@ export function createIncidentActivities({ models }: { models: Pick<Models, 'Inc
     }),
 
     /** Computes MTTA (acknowledged − detected) and MTTR (resolved − detected) in seconds and stores them on the incident. */
-    recordResolution: async ({ incidentId }: { incidentId: string }): Promise<{ mttaSec?: number; mttrSec?: number }> => {
+    /** Marks the incident resolved (when `resolvedAt` is given) and stores MTTA/MTTR, in one write. */
+    recordResolution: async ({ incidentId, resolvedAt, summary }: { incidentId: string; resolvedAt?: string; summary?: string }): Promise<{ mttaSec?: number; mttrSec?: number }> => {
       const incident = await models.Incident.findById(incidentId, { detectedAt: 1, acknowledgedAt: 1, resolvedAt: 1 }).lean();
       if (!incident) throw unknownIncident(incidentId);
+      const resolved = resolvedAt ? new Date(resolvedAt) : incident.resolvedAt;
       const durations: { mttaSec?: number; mttrSec?: number } = {};
       if (incident.acknowledgedAt) durations.mttaSec = secondsBetween(incident.detectedAt, incident.acknowledgedAt);
-      if (incident.resolvedAt) durations.mttrSec = secondsBetween(incident.detectedAt, incident.resolvedAt);
-      await models.Incident.updateOne({ _id: incidentId }, { $set: durations });
+      if (resolved) durations.mttrSec = secondsBetween(incident.detectedAt, resolved);
+      const resolution = resolvedAt ? { state: 'resolved', resolvedAt: resolved, ...(summary ? { summary } : {}) } : {};
+      await models.Incident.updateOne({ _id: incidentId }, { $set: { ...resolution, ...durations } });
       return durations;
     },
   };

@@ -89,6 +89,13 @@ describe('recordResolution', () => {
     expect(await models.Incident.findById('inc-r1-1').lean()).toMatchObject({ mttaSec: 90, mttrSec: 600.5 });
   });
 
+  it('marks the incident resolved with its summary in the same write when given the resolution time', async () => {
+    await env.run(activities.openIncident, opening);
+    await update({ incidentId: 'inc-r1-1', set: { acknowledgedAt: later(30) } });
+    expect(await env.run(activities.recordResolution, { incidentId: 'inc-r1-1', resolvedAt: later(300), summary: 'fixed' })).toEqual({ mttaSec: 30, mttrSec: 300 });
+    expect(await models.Incident.findById('inc-r1-1').lean()).toMatchObject({ state: 'resolved', summary: 'fixed', mttaSec: 30, mttrSec: 300, resolvedAt: new Date(later(300)) });
+  });
+
   it('leaves MTTA out when nobody acknowledged', async () => {
     await env.run(activities.openIncident, opening);
     await update({ incidentId: 'inc-r1-1', set: { resolvedAt: later(120), state: 'resolved' } });
