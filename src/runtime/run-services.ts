@@ -14,6 +14,9 @@ import { Client, type Connection } from '@temporalio/client';
 import { startSweeperWithOutages } from '../outage/start-outages';
 import { createWorker } from '../worker/create-worker';
 import { createPdfRenderer } from '../packets/pdf-renderer';
+import { startDigestJob } from '../digest';
+import { startRetentionJobs } from '../retention/retention-jobs';
+import { createDigestSender } from './digest-sender';
 import mongoose from 'mongoose';
 import { startSlackBot } from '../../bot/slack/slack-bot';
 import { loadRunbooks } from '../runbooks/load-runbooks';
@@ -135,6 +138,14 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       const client = new Client({ connection: await temporal(), namespace: config.temporal.namespace });
       const sweeper = await startSweeperWithOutages({ config, models, client, logger });
       shutdown.add('sweeper', () => sweeper.stop());
+      // The recurring jobs on the data the sweeper writes: roll-ups, retention, the daily digest.
+      const db = mongoose.connection.db!;
+      const retention = await startRetentionJobs({ db, models, logger, rawDays: config.retention.rawDays, rollupDays: config.retention.rollupDays });
+      shutdown.add('retention jobs', () => retention.stop());
+      if (config.digest.at) {
+        const digest = await startDigestJob({ db, models, logger, at: config.digest.at, send: createDigestSender(config, logger) });
+        shutdown.add('digest job', () => digest.stop());
+      }
       checks.sweeper = () => {
         const stats = sweeper.stats();
         if (stats.snapshots.buffered > 50_000) throw new Error(`${stats.snapshots.buffered} snapshots waiting for the database`);
