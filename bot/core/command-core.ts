@@ -36,9 +36,11 @@ export interface CommandReply {
 
 export interface CoreDeps {
   models: Models;
-  workflows: Pick<Client['workflow'], 'getHandle' | 'execute'>;
+  workflows: Pick<Client['workflow'], 'getHandle' | 'start'>;
   /** Where the worker that prints packets listens. */
   taskQueue: string;
+  /** How long `packet` waits for the packet before replying that it is on its way (default 60 s). */
+  packetWaitMs?: number;
   runbooks: RunbookSource;
   runbookBaseUrl?: string;
   logger: Logger;

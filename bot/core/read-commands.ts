@@ -9,6 +9,8 @@ import { helpText, type Command } from './parse-command';
 import { mayViewCustomers } from './roles';
 
 const LIST_LIMIT = 25;
+/** How long `packet` waits for the printed packet before answering that it is on its way. */
+const PACKET_WAIT_MS = 60_000;
 const STATUS_WINDOW_MS = 60_000;
 const STATUS_ROW_LIMIT = 100_000;
 
@@ -176,9 +178,19 @@ async function onCall({ models }: CoreDeps, teamId?: string): Promise<CommandRep
 async function packet(deps: CoreDeps, request: CommandRequest, incidentId?: string): Promise<CommandReply> {
   const ref = await findIncident(deps.models, { incidentId, channelIncidentId: request.incidentId });
   if (!ref.ok) return reply(ref.reply, false);
-  // Printed on a worker (where Chromium is), through a short workflow.
+  // Printed on a worker (where Chromium is), through a short workflow; the reply waits a
+  // while for it, and otherwise says it is on its way (the activity shares it when done).
   const key = `${ref.incidentId}:packet:${request.requestId}`;
-  const result = await deps.workflows.execute<typeof packetWorkflow>('packetWorkflow', { taskQueue: deps.taskQueue, workflowId: `packet:${key}`, args: [{ incidentId: ref.incidentId, idempotencyKey: key }] });
+  const handle = await deps.workflows.start<typeof packetWorkflow>('packetWorkflow', {
+    taskQueue: deps.taskQueue,
+    workflowId: `packet:${key}`,
+    args: [{ incidentId: ref.incidentId, idempotencyKey: key }],
+    workflowExecutionTimeout: '15 minutes',
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), deps.packetWaitMs ?? PACKET_WAIT_MS)));
+  const result = await Promise.race([handle.result(), waited]).finally(() => clearTimeout(timer));
+  if (!result) return { ...reply(`printing the incident packet for ${ref.incidentId}; it is shared in the incident channel when it is ready`), incidentId: ref.incidentId };
   const where = result.uploadedTo ? `shared in <#${result.uploadedTo}>` : 'stored with the incident';
   return { ...reply(`incident packet for ${ref.incidentId}: ${result.pages ?? '?'} pages, ${result.pdfKb} KB, ${where}`), incidentId: ref.incidentId };
 }

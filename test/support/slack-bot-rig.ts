@@ -27,6 +27,7 @@ export function slackEnv(sim: SlackSimulator, extra: NodeJS.ProcessEnv = {}): No
 /** The Slack bot as `statetrace bot` runs it, on the simulator; `url` is its request URL. */
 export async function startTestSlackBot(sim: SlackSimulator, temporal: Client, env: NodeJS.ProcessEnv = {}): Promise<SlackBot & { url: string }> {
   const config = loadConfig(slackEnv(sim, env));
-  const bot = await startSlackBot({ config: config.slack!, taskQueue: config.temporal.taskQueue, models, temporal, db: mongoose.connection.db!, runbooks: await loadRunbooks(), logger: createLogger('warn') });
+  // No worker prints packets here: `packet` answers that it is on its way after a second.
+  const bot = await startSlackBot({ config: config.slack!, taskQueue: config.temporal.taskQueue, packetWaitMs: 1000, models, temporal, db: mongoose.connection.db!, runbooks: await loadRunbooks(), logger: createLogger('warn') });
   return { ...bot, url: `http://127.0.0.1:${bot.port ?? 0}/slack/events` };
 }

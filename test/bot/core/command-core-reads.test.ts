@@ -42,9 +42,9 @@ beforeAll(async () => {
         throw new Error('a read-only command reached Temporal');
       },
       // Only `packet` starts a workflow (printing happens on a worker): recorded, answered as one would.
-      execute: ((_type: string, opts: { workflowId: string; taskQueue: string; args: [{ incidentId: string }] }) => {
+      start: ((_type: string, opts: { workflowId: string; taskQueue: string; args: [{ incidentId: string }] }) => {
         packetRuns.push({ workflowId: opts.workflowId, taskQueue: opts.taskQueue });
-        return Promise.resolve({ incidentId: opts.args[0].incidentId, pdfKb: 120, pages: 3, uploadedTo: 'G0INC' });
+        return Promise.resolve({ result: () => Promise.resolve({ incidentId: opts.args[0].incidentId, pdfKb: 120, pages: 3, uploadedTo: 'G0INC' }) });
       }) as never,
     },
     taskQueue: 'packets-q',

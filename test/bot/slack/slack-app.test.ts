@@ -44,7 +44,7 @@ function press(actionId: string, value: string, userId: string, over: { signingS
 }
 
 const responseText = async (id: string) => {
-  const r = await sim.waitFor(() => sim.responses.find((x) => x.id === id));
+  const r = await sim.waitFor(() => sim.responses.find((x) => x.id === id), 20_000);
   return (r.body as { text: string; response_type: string });
 };
 
