@@ -1,5 +1,6 @@
 import { AuditEntry } from './audit-entry';
 import { Dependency } from './dependency';
+import { DigestRun } from './digest-run';
 import { EscalationPolicy } from './escalation-policy';
 import { ExecutorRun } from './executor-run';
 import { FailoverPolicy } from './failover-policy';
@@ -11,6 +12,7 @@ import { PendingSignal } from './pending-signal';
 import { RemediationTask } from './remediation-task';
 import { RouteRecord } from './route';
 import { RouteClass } from './route-class';
+import { RouteHealthRollup } from './route-health-rollup';
 import { RouteHealthSnapshot } from './route-health-snapshot';
 import { RouteTransition } from './route-transition';
 import { SlackIncidentChannel } from './slack-incident-channel';
@@ -22,6 +24,7 @@ import { TimelineEvent } from './timeline-event';
 export const models = {
   AuditEntry,
   Dependency,
+  DigestRun,
   EscalationPolicy,
   ExecutorRun,
   FailoverPolicy,
@@ -32,6 +35,7 @@ export const models = {
   PendingSignal,
   RemediationTask,
   RouteClass,
+  RouteHealthRollup,
   RouteHealthSnapshot,
   RouteRecord,
   RouteTransition,

@@ -194,6 +194,26 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
   },
   SlackIncidentChannel: { _id: 'inc-1', name: 'inc-20261122-r1-7f3a', channelId: 'C0INC', claimedAt: at, readyAt: at },
   SlackMessage: { _id: 'inc-1:alert:C0INC', incidentId: 'inc-1', channelId: 'C0INC', role: 'alert', incidentChannel: true, claimedAt: at, ts: '1700000000.000100' },
+  RouteHealthRollup: {
+    _id: `r1:hour:${at.toISOString()}`,
+    routeId: 'r1',
+    resolution: 'hour',
+    start: at,
+    samples: 3600,
+    upSamples: 3500,
+    degradedSamples: 60,
+    downSamples: 40,
+    unknownSamples: 0,
+    latencySum: 42_000.5,
+    latencyCount: 3560,
+    latencyMax: 180.2,
+    lossSum: 4_120,
+    lossCount: 3600,
+    lossMax: 100,
+    scoreSum: 345_000,
+    scoreMin: 0,
+  },
+  DigestRun: { _id: 'digest:2026-11-21', day: '2026-11-21', attempt: 1, claimedAt: at, sentAt: at, incidents: 3 },
 };
 
 /** A required field per model, left out to show the schema refuses the document. */
@@ -217,6 +237,8 @@ const requiredField: { [K in keyof typeof models]: string } = {
   IncidentPacket: 'pdf',
   SlackIncidentChannel: 'claimedAt',
   SlackMessage: 'role',
+  RouteHealthRollup: 'samples',
+  DigestRun: 'claimedAt',
 };
 
 /** Drops what the database adds so the stored document can be compared with the sample. */
