@@ -109,8 +109,10 @@ describe('retention', () => {
       ...snapshots('r2', hour(H40, 3), 7, () => 'up'),
     ]);
     const rollupsBefore = await rollups();
-    const result = await applyRetention({ models, now: NOW, rawDays: 30, rollupDays: 365 });
+    // At most 25 documents per deleteMany: the 90 deletable ones go in four calls.
+    const result = await applyRetention({ models, now: NOW, rawDays: 30, rollupDays: 365, maxDelete: 25 });
     expect(result).toMatchObject({
+      deletes: 4,
       rawCutoff: new Date('2026-10-26T12:00:00.000Z'),
       rollupCutoff: new Date('2025-11-25T00:00:00.000Z'),
       rawDeleted: 90,
@@ -133,7 +135,7 @@ describe('retention', () => {
   it('deletes rollups after twelve months, and then the raw snapshots they covered', async () => {
     const later = new Date(NOW.getTime() + 340 * 86_400_000); // the 40-day-old buckets are now 380 days old
     const result = await applyRetention({ models, now: later });
-    expect(result).toMatchObject({ rollupCutoff: new Date('2026-10-31T00:00:00.000Z'), rawDeleted: 30, rawKept: 43, rollupsDeleted: 8 });
+    expect(result).toMatchObject({ rollupCutoff: new Date('2026-10-31T00:00:00.000Z'), rawDeleted: 30, rawKept: 43, rollupsDeleted: 8, deletes: 2 });
     const left = await rollups();
     expect(left.every((r) => r.start >= result.rollupCutoff)).toBe(true);
     expect(left.map((r) => r._id)).toEqual([
