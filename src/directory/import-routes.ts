@@ -8,6 +8,9 @@ import type { Models } from '../models';
 import { readRouteFile, RouteFileError } from './parse-route-file';
 import type { RouteFile } from './schema';
 
+/** Replacements per bulkWrite: FerretDB 1.24 hangs on one of 100 or more update statements. */
+const BULK_CHUNK = 50;
+
 type Actor = { platform: 'cli' | 'api' | 'system' | 'slack' | 'discord'; id: string; name?: string };
 type Doc = { _id: string } & Record<string, unknown>;
 type SectionName = 'classes' | 'teams' | 'notificationPreferences' | 'dependencies' | 'escalationPolicies' | 'failoverPolicies' | 'routes';
@@ -72,9 +75,10 @@ export async function importRouteFile(
       const fresh = changed.filter((d) => !old.has(d._id));
       const replaced = changed.filter((d) => old.has(d._id));
       if (fresh.length > 0) await step.model.insertMany(fresh.map(stamped), { ordered: true, lean: true });
-      if (replaced.length > 0) {
+      // In chunks: FerretDB 1.24 hangs on a bulkWrite of 100 or more update statements (measured).
+      for (let i = 0; i < replaced.length; i += BULK_CHUNK) {
         await step.model.bulkWrite(
-          replaced.map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: stamped(d) } })),
+          replaced.slice(i, i + BULK_CHUNK).map((d) => ({ replaceOne: { filter: { _id: d._id }, replacement: stamped(d) } })),
           { ordered: true, timestamps: false },
         );
       }

@@ -62,6 +62,19 @@ describe('importRouteFile', () => {
     expect(r1.createdAt).toEqual(created);
   });
 
+  it('re-imports 150 changed routes (FerretDB 1.24 hangs on one bulk write of 100 or more updates)', async () => {
+    const file = (suffix: string) => `version: 1
+classes: [{ id: core, thresholds: { latencyMs: 100, lossPct: 20, jitterMs: 30 } }]
+teams: [{ id: net, name: Net, contact: net@example.com }]
+routes:
+${Array.from({ length: 150 }, (_, i) => `  - { id: many-${i}, name: Route ${i}${suffix}, environment: test, primary: true, class: core, probes: [{ kind: icmp, target: 198.18.200.1 }], paths: [{ id: primary, role: primary, nextHop: 198.18.201.1 }], owner: { team: net } }`).join('\n')}
+`;
+    await importText(file(''));
+    const result = await importText(file(' (renamed)'));
+    expect(result.sections.routes).toEqual({ created: 0, updated: 150, unchanged: 0 });
+    expect(await models.RouteRecord.countDocuments({ name: /renamed/ })).toBe(150);
+  }, 60_000);
+
   it('keeps maintenance windows added at run time when the file is re-imported', async () => {
     await importText(VALID_ROUTE_FILE);
     const window = { start: new Date('2031-01-01T00:00:00Z'), end: new Date('2031-01-01T01:00:00Z'), reason: 'chat maint', source: 'chat' };
