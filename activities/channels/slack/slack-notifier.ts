@@ -1,6 +1,6 @@
 import type { WebClient } from '@slack/web-api';
 import { checklistMessage, ensureRemediationTasks } from '../../../bot/slack/checklist-message';
-import { loadIncidentView, incidentRunbooks, type RunbookSource } from '../../../bot/core/load-incident-view';
+import { loadIncidentView, type RunbookSource } from '../../../bot/core/load-incident-view';
 import type { IncidentView } from '../../../bot/core/incident-view';
 import { renderAlert, renderResolution, renderTimelineLine } from '../../../bot/slack/render/render-slack';
 import type { Logger } from '../../../src/logger';
@@ -34,15 +34,16 @@ export function createSlackNotifier(deps: SlackNotifierDeps): NotificationChanne
   let botUser: Promise<string> | undefined;
   const botUserId = () => (botUser ??= deps.client.auth.test().then((r) => r.user_id!));
   const channelDeps = { client: deps.client, models: deps.models, privateChannels: deps.privateChannels, botUserId };
-  const view = (incidentId: string, customers: boolean) => loadIncidentView(deps, incidentId, { customers });
 
   return {
     name: 'slack',
     async send(msg: RenderedMessage, target: string): Promise<SendOutcome> {
       try {
-        const publicView = await view(msg.incidentId, false);
-        if (!publicView) return { ok: false, retryable: false, error: `unknown incident ${msg.incidentId}` };
-        const channelView = deps.privateChannels ? ((await view(msg.incidentId, true)) ?? publicView) : publicView;
+        // Loaded once; copies outside a private incident channel show the customer count only.
+        const fullView = await loadIncidentView(deps, msg.incidentId, { customers: true });
+        if (!fullView) return { ok: false, retryable: false, error: `unknown incident ${msg.incidentId}` };
+        const publicView: IncidentView = { ...fullView, customers: undefined };
+        const channelView = deps.privateChannels ? fullView : publicView;
         const fresh = msg.page ? await page(deps, channelDeps, msg, target, { publicView, channelView }) : new Set<string>();
         const incidentChannel = (await deps.models.SlackIncidentChannel.findById(msg.incidentId, { channelId: 1, readyAt: 1 }).lean())?.channelId;
         if (!incidentChannel) return { ok: true, retryable: false }; // not paged, and nothing shown yet: nothing to update
@@ -76,7 +77,7 @@ async function page(
   const inChannel = await postOnce(deps, { key: `${msg.incidentId}:alert:incident-channel`, incidentId: msg.incidentId, channel: incidentChannel, role: 'alert', incidentChannel: true, message: renderAlert(views.channelView) });
   // Every page, not only when just posted: a pin that failed (429) after the post is retried.
   await pin(deps.client, incidentChannel, inChannel.ts);
-  await postChecklists(deps, msg.incidentId, incidentChannel);
+  await postChecklists(deps, views.channelView, incidentChannel);
   const fresh = new Set(inChannel.fresh ? [inChannel.ts] : []);
   const destination = await resolveTarget(deps.client, target);
   if (destination === incidentChannel) return fresh;
@@ -101,12 +102,12 @@ async function pin(client: WebClient, channel: string, ts: string): Promise<void
   }
 }
 
-async function postChecklists(deps: SlackNotifierDeps, incidentId: string, channel: string): Promise<void> {
-  const incident = await deps.models.Incident.findById(incidentId, { routes: 1 }).lean();
-  const routes = await deps.models.RouteRecord.find({ _id: { $in: (incident?.routes ?? []).slice(0, 10) } }, { runbooks: 1 }).lean();
-  const latest = await deps.models.RouteHealthSnapshot.findOne({ routeId: { $in: incident?.routes.slice(0, 10) ?? [] } }).sort({ at: -1 }).lean();
-  for (const found of incidentRunbooks(deps.runbooks, routes, latest?.taxonomy ?? [])) {
-    const runbook = deps.runbooks.get(found.id)!;
+/** A checklist per runbook the incident view links (the routes' runbooks, then those matching what is wrong). */
+async function postChecklists(deps: SlackNotifierDeps, view: IncidentView, channel: string): Promise<void> {
+  const { incidentId } = view;
+  for (const link of view.runbooks) {
+    const runbook = deps.runbooks.get(link.id);
+    if (!runbook) continue;
     await ensureRemediationTasks(deps, incidentId, runbook);
     const key = `${incidentId}:checklist:${runbook.id}`;
     await postOnce(deps, { key, incidentId, channel, role: 'checklist', incidentChannel: true, message: await checklistMessage(deps, incidentId, runbook) });
