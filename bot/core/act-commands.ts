@@ -2,7 +2,8 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { acknowledge, approveFailback, requestFailover, resolve } from '../../workflows/messages';
 import type { CommandReply, CommandRequest, CoreDeps } from './command-core';
-import { CLOSED_STATES, findIncident } from './find-incident';
+import { CLOSED_STATES } from '../../src/models/incident';
+import { findIncident } from './find-incident';
 import { MAINTENANCE_LIMIT_SEC, type Command } from './parse-command';
 
 export interface ActionOutcome {

@@ -1,7 +1,7 @@
 import type { IncidentState } from '../../activities/outage-contract';
 import type { Models } from '../../src/models';
+import { CLOSED_STATES } from '../../src/models/incident';
 
-export const CLOSED_STATES: IncidentState[] = ['resolved', 'closed_transient'];
 
 export type IncidentRef = { ok: true; incidentId: string; workflowId: string; state: IncidentState; routes: string[] } | { ok: false; reply: string };
 

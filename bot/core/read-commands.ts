@@ -3,7 +3,8 @@ import type { RouteHealthSnapshotDoc } from '../../src/models/route-health-snaps
 import { historyResolution, loadRollupHistory, rollupHistoryLines } from '../../src/retention/history';
 import type { packetWorkflow } from '../../workflows/packet';
 import type { CommandReply, CommandRequest, CoreDeps } from './command-core';
-import { CLOSED_STATES, findIncident } from './find-incident';
+import { CLOSED_STATES } from '../../src/models/incident';
+import { findIncident } from './find-incident';
 import { loadIncidentView } from './load-incident-view';
 import { helpText, type Command } from './parse-command';
 import { mayViewCustomers } from './roles';

@@ -1,9 +1,8 @@
-import type { MongoBackend as MongoBackendClass } from '@agendajs/mongo-backend' with { 'resolution-mode': 'import' };
-import type { Agenda as AgendaClass } from 'agenda' with { 'resolution-mode': 'import' };
 import type { Client } from '@temporalio/client';
 import type { Server } from 'node:http';
 import type { Db } from 'mongodb';
 import type { SlackConfig } from '../../src/config';
+import { createAgenda } from '../../src/jobs/agenda';
 import type { Logger } from '../../src/logger';
 import type { Models } from '../../src/models';
 import type { RunbookLibrary } from '../../src/runbooks/load-runbooks';
@@ -11,11 +10,6 @@ import { createCommandCore } from '../core/command-core';
 import { createSlackApp } from './app';
 import { archiveDueChannels } from './archive-channels';
 import { createSlackIdentities } from './identity';
-
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { Agenda } = require('agenda') as { Agenda: typeof AgendaClass };
-const { MongoBackend } = require('@agendajs/mongo-backend') as { MongoBackend: typeof MongoBackendClass };
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const ARCHIVE_EVERY_MS = 60_000;
 
@@ -33,7 +27,7 @@ export async function startSlackBot(deps: { config: SlackConfig; taskQueue: stri
   const started = deps.config.socketMode ? await app.start() : await app.start({ port: deps.config.http.port, host: deps.config.http.host });
   const port = deps.config.socketMode ? undefined : ((started as Server).address() as { port: number }).port;
 
-  const agenda = new Agenda({ backend: new MongoBackend({ mongo: deps.db, collection: 'agendajobs' }), processEvery: ARCHIVE_EVERY_MS });
+  const agenda = createAgenda(deps.db, logger, { processEvery: ARCHIVE_EVERY_MS });
   agenda.define('slack:archive-incident-channels', async () => void (await archiveDueChannels({ client: app.client, models: deps.models, logger })), { concurrency: 1, logging: false });
   await agenda.start();
   await agenda.every(ARCHIVE_EVERY_MS, 'slack:archive-incident-channels');

@@ -1,5 +1,5 @@
 import type { Models } from '../models';
-import type { IncidentDoc, INCIDENT_STATES } from '../models/incident';
+import { CLOSED_STATES, type IncidentDoc } from '../models/incident';
 
 export type DigestModels = Pick<Models, 'Incident' | 'RouteTransition' | 'RemediationTask' | 'RouteRecord'>;
 
@@ -61,7 +61,6 @@ export interface DigestData {
   openTasks: OpenTask[];
 }
 
-export const CLOSED_STATES: (typeof INCIDENT_STATES)[number][] = ['resolved', 'closed_transient'];
 export const FLAPPY_LIMIT = 5;
 const DAY_MS = 86_400_000;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;

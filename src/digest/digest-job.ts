@@ -2,7 +2,7 @@ import type { Db } from 'mongodb';
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import { insertOnce } from '../models/insert-once';
-import { createAgenda, dailyCron, parseUtcTime, retryBackoff } from '../retention/agenda';
+import { createAgenda, dailyCron, parseUtcTime, retryBackoff } from '../jobs/agenda';
 import { buildDigest, type DigestModels } from './build-digest';
 import { renderDigest, type DigestBlock } from './render-digest';
 

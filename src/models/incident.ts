@@ -2,6 +2,8 @@ import { model, Schema, type InferSchemaType } from 'mongoose';
 import { actorSchema, SEVERITIES, SUBDOC } from './shared';
 
 export const INCIDENT_STATES = ['detecting', 'open', 'acknowledged', 'failed_over', 'recovering', 'resolved', 'closed_transient'] as const;
+/** The states of an incident that is over. */
+export const CLOSED_STATES: (typeof INCIDENT_STATES)[number][] = ['resolved', 'closed_transient'];
 
 /** Where the incident lives in chat, so messages are updated in place. */
 const channelRefSchema = new Schema(

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { Logger } from '../logger';
-import { createAgenda, dailyCron, retryBackoff } from './agenda';
+import { createAgenda, dailyCron, retryBackoff } from '../jobs/agenda';
 import { applyRetention, DEFAULT_RAW_DAYS, DEFAULT_ROLLUP_DAYS } from './apply-retention';
 import { rollUp } from './roll-up';
 import type { RollupModels } from './rollup-store';
