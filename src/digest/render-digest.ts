@@ -3,6 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { PROJECT_ROOT } from '../config';
 import type { DigestData, DigestIncident } from './build-digest';
+import { escapeMrkdwn } from '../../bot/slack/render/mrkdwn';
 
 export const DIGEST_TEMPLATE = path.join(PROJECT_ROOT, 'templates', 'digest', 'digest.md.hbs');
 
@@ -26,9 +27,6 @@ const BLOCKS_MAX = 50;
 
 const hb = Handlebars.create();
 let compiled: HandlebarsTemplateDelegate | undefined;
-
-/** `&`, `<` and `>` escaped: no mention, link or channel ping can come from data. */
-export const escapeMrkdwn = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** `45s`, `4m 12s`, `1h 05m`, `2d 03h`; `n/a` when unknown. */
 export function formatDuration(sec: number | undefined): string {
