@@ -2,9 +2,10 @@
 // One resolved incident whose route has 24 h of 1 s snapshots (86,400 docs) in a private
 // embedded FerretDB; its packet (data, HTML, PDF on the warm system Chromium, stored) is
 // generated --runs times. Untimed warm-up: one page rendered, so the browser is running.
-// The first generation reads the snapshots (first_ms on the BENCH line) and keeps the
+// The seed writes the snapshots and, as the sweeper does, sums them into the per-minute
+// series. The first generation reads the series (first_ms on the BENCH line) and keeps the
 // downsampled series with the packet (the window closed long ago). By default the kept
-// series are dropped before each timed run, so every run reads the snapshots as a first
+// series are dropped before each timed run, so every run reads the minute series as a first
 // packet does; --warm times regenerations that reuse them.
 import { createLogger } from '../src/logger';
 import { models } from '../src/models';
@@ -43,7 +44,7 @@ export async function run(args: string[]): Promise<void> {
     t = performance.now();
     const first = await generatePacket(deps, seeded.incidentId);
     const firstMs = performance.now() - t;
-    console.log(`first generation (reads the snapshots): ${firstMs.toFixed(0)} ms (${describe(first)})`);
+    console.log(`first generation (reads the minute series): ${firstMs.toFixed(0)} ms (${describe(first)})`);
 
     const ms: number[] = [];
     let last = first;

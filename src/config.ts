@@ -52,6 +52,7 @@ const envSchema = z.object({
   STATETRACE_SWEEP_SHARDS: z.coerce.number().int().min(1).max(1024).default(1),
   STATETRACE_SWEEP_OWN_SHARDS: z.preprocess(emptyToUndefined, z.string().regex(/^\d+(,\d+)*$/, 'a comma-separated list of shard numbers').optional()),
   STATETRACE_SWEEP_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  STATETRACE_SERIES_FLUSH_SEC: z.coerce.number().int().min(1).max(300).default(30),
   STATETRACE_TRAP_PORT: port.default(10162),
   STATETRACE_TRAP_ADDRESS: z.string().default('127.0.0.1'),
   STATETRACE_TRAP_COMMUNITIES: z.string().default('public'),
@@ -118,6 +119,8 @@ export interface Config {
     /** The shards this process sweeps. */
     ownShards: number[];
     tickMs: number;
+    /** How often the per-minute series sums are written (what a crash of the sweeper can lose of them). */
+    seriesFlushMs: number;
   };
   /** SNMP trap receiver; port 0 turns it off. */
   traps: { port: number; address: string; communities: string[] };
@@ -197,7 +200,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       embeddedUiPort: e.STATETRACE_TEMPORAL_UI_PORT,
     },
     mongo: { uri: e.MONGODB_URI, embeddedPort: e.STATETRACE_FERRETDB_PORT },
-    sweeper: { shardCount: e.STATETRACE_SWEEP_SHARDS, ownShards: ownShards(e.STATETRACE_SWEEP_OWN_SHARDS, e.STATETRACE_SWEEP_SHARDS), tickMs: e.STATETRACE_SWEEP_TICK_MS },
+    sweeper: { shardCount: e.STATETRACE_SWEEP_SHARDS, ownShards: ownShards(e.STATETRACE_SWEEP_OWN_SHARDS, e.STATETRACE_SWEEP_SHARDS), tickMs: e.STATETRACE_SWEEP_TICK_MS, seriesFlushMs: e.STATETRACE_SERIES_FLUSH_SEC * 1000 },
     traps: { port: e.STATETRACE_TRAP_PORT, address: e.STATETRACE_TRAP_ADDRESS, communities: e.STATETRACE_TRAP_COMMUNITIES.split(',').map((c) => c.trim()).filter(Boolean) },
     signalTokens: parseSignalTokens(e.STATETRACE_SIGNAL_TOKENS),
     outage: {

@@ -13,6 +13,7 @@ import { RemediationTask } from './remediation-task';
 import { RouteRecord } from './route';
 import { RouteClass } from './route-class';
 import { RouteHealthRollup } from './route-health-rollup';
+import { RouteHealthSeries } from './route-health-series';
 import { RouteHealthSnapshot } from './route-health-snapshot';
 import { RouteTransition } from './route-transition';
 import { SlackIncidentChannel } from './slack-incident-channel';
@@ -36,6 +37,7 @@ export const models = {
   RemediationTask,
   RouteClass,
   RouteHealthRollup,
+  RouteHealthSeries,
   RouteHealthSnapshot,
   RouteRecord,
   RouteTransition,

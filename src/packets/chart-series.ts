@@ -1,25 +1,18 @@
 import type { Models } from '../models';
+import { HOUR_MS, MINUTE_MS, SERIES_METRICS, seriesId, type MinuteStats } from '../models/route-health-series';
 
 /**
  * The packet's chart data: latency, loss and score of the incident's first routes around
- * the incident, downsampled into at most MAX_POINTS time buckets (min/avg/max each).
+ * the incident, downsampled into at most MAX_POINTS time buckets (min/mean/max each) of
+ * whole minutes, from the per-minute series the sweeper writes (RouteHealthSeries).
  *
- * Reading snapshots is the slow part on the embedded FerretDB 1.24 (SQLite). Measured with
- * 86,400 snapshots (24 h at 1 s, one route) on 2 vCPUs:
- *  - only `_id` equality uses an index (2 ms); plain equality (`routeId: 'r1'`) is pushed
- *    down to SQLite but still evaluated row by row (a match-nothing query: 5.3 s); ranges,
- *    `$in`, sort and skip are not pushed down at all. A range find of 86,400 projected docs
- *    took 6.8-7.6 s (batchSize 1,000 to 100,000 made little difference), one of only 144
- *    docs (one bucket's worth) 6.5 s: both scan the whole table;
- *  - so N parallel range queries (one per bucket) cost N full scans: 600 of them had not
- *    finished after 10 minutes;
- *  - its aggregation has no $min/$max/$avg and scans the same way ($group $sum: 6.3 s);
- *  - the scan streams: a cursor closed after its first 1,000 docs took 125 ms.
- * Hence ONE streaming find for every chart route (projection, batches of BATCH_SIZE),
- * bucketed here as the batches arrive: ~5-6 s for the 86,400 docs in `npm run bench --
- * packet --cold`, nearly all of it FerretDB's scan. On MongoDB the same query uses the
- * { routeId: 1, at: -1 } index. Once the window has closed, the series are kept with the
- * packet (IncidentPacket.charts), so a regeneration does not read the snapshots again.
+ * Not from the raw snapshots: the embedded FerretDB 1.24 (SQLite) uses no index but `_id`,
+ * so any query for a route's snapshots in a time range scans the whole collection (measured
+ * on 2 vCPUs: 5-7 s at 86,400 snapshots, 24 h of one route at 1 s, however few match; its
+ * aggregation scans the same way). The series are one document per route and UTC hour, read
+ * by `_id`: a 48 h window of three routes is ~150 reads. Buckets are whole minutes, which a
+ * printed chart of a window of 45 min or more does not miss; the band keeps every extreme.
+ * Once the window has closed, the series are kept with the packet (IncidentPacket.charts).
  */
 
 export const MAX_POINTS = 600;
@@ -29,15 +22,17 @@ export const LEAD_MS = 30 * 60_000;
 export const TAIL_MS = 15 * 60_000;
 /** The longest window charted: a longer incident is shown from 30 min before detection. */
 export const MAX_WINDOW_MS = 48 * 3_600_000;
-/** Snapshots arrive within seconds of their time; a window this far in the past is closed. */
+/** Series sums arrive within a flush interval (30 s) of their time; a window this far in the past is closed. */
 export const SETTLE_MS = 2 * 60_000;
-const BATCH_SIZE = 20_000;
+/** Series documents read at a time. */
+const READ_CONCURRENCY = 8;
 
 export type MetricName = 'latency' | 'loss' | 'score';
-export const METRICS: { name: MetricName; field: 'latencyMs' | 'lossPct' | 'score'; label: string; unit: string }[] = [
-  { name: 'latency', field: 'latencyMs', label: 'Latency', unit: 'ms' },
-  { name: 'loss', field: 'lossPct', label: 'Loss', unit: '%' },
-  { name: 'score', field: 'score', label: 'Health score', unit: '' },
+/** Charted metrics; `prefix` names their fields in MinuteStats. */
+export const METRICS: { name: MetricName; prefix: (typeof SERIES_METRICS)[number]['prefix']; label: string; unit: string }[] = [
+  { name: 'latency', prefix: 'lat', label: 'Latency', unit: 'ms' },
+  { name: 'loss', prefix: 'loss', label: 'Loss', unit: '%' },
+  { name: 'score', prefix: 'score', label: 'Health score', unit: '' },
 ];
 
 /** One bucket: its start (epoch ms), the extremes and the mean of its samples. */
@@ -54,7 +49,7 @@ export interface RouteSeries {
   latency: SeriesPoint[];
   loss: SeriesPoint[];
   score: SeriesPoint[];
-  /** Snapshots read for this route within the window. */
+  /** Snapshots summed into this route's series within the window. */
   samples: number;
 }
 
@@ -66,42 +61,42 @@ export interface ChartWindow {
 
 export interface ChartSeries extends ChartWindow {
   routes: RouteSeries[];
-  /** When the snapshots were read (epoch ms); a cache is valid only if this is after the window closed. */
+  /** When the series were read (epoch ms); a cache is valid only if this is after the window closed. */
   computedAt: number;
 }
 
-/** The window around an incident: detection - 30 min to resolution (or now) + 15 min, capped at 48 h and at now. */
+/** The window around an incident: detection - 30 min to resolution (or now) + 15 min, capped at 48 h and at now; whole minutes. */
 export function chartWindow(detectedAt: Date, endedAt: Date | undefined, now: Date): ChartWindow {
-  const from = detectedAt.getTime() - LEAD_MS;
-  const to = Math.min(now.getTime(), (endedAt ?? now).getTime() + TAIL_MS, from + MAX_WINDOW_MS);
-  const span = Math.max(to - from, 60_000);
-  // Whole seconds, so bucket starts are readable and stable for one window.
-  const bucketMs = Math.max(1000, Math.ceil(span / MAX_POINTS / 1000) * 1000);
+  const from = Math.floor((detectedAt.getTime() - LEAD_MS) / MINUTE_MS) * MINUTE_MS;
+  const end = Math.min(now.getTime(), (endedAt ?? now).getTime() + TAIL_MS, from + MAX_WINDOW_MS);
+  const span = Math.max(Math.ceil((end - from) / MINUTE_MS) * MINUTE_MS, MINUTE_MS);
+  const bucketMs = Math.ceil(span / MAX_POINTS / MINUTE_MS) * MINUTE_MS;
   return { from, to: from + span, bucketMs };
 }
 
-/** Accumulates samples into fixed buckets; points() returns the non-empty ones in time order. */
+/** Accumulates per-minute stats into fixed buckets; points() returns the non-empty ones in time order. */
 export class Bucketer {
   private readonly min: Float64Array;
   private readonly max: Float64Array;
   private readonly sum: Float64Array;
-  private readonly count: Uint32Array;
+  private readonly count: Float64Array;
 
   constructor(private readonly window: ChartWindow) {
     const n = Math.ceil((window.to - window.from) / window.bucketMs);
     this.min = new Float64Array(n).fill(Infinity);
     this.max = new Float64Array(n).fill(-Infinity);
     this.sum = new Float64Array(n);
-    this.count = new Uint32Array(n);
+    this.count = new Float64Array(n);
   }
 
-  add(at: number, value: number): void {
+  /** Adds n samples that started at `at` (epoch ms), with their sum and extremes. */
+  add(at: number, s: { min: number; max: number; sum: number; n: number }): void {
     const i = Math.floor((at - this.window.from) / this.window.bucketMs);
-    if (i < 0 || i >= this.count.length || !Number.isFinite(value)) return;
-    if (value < this.min[i]!) this.min[i] = value;
-    if (value > this.max[i]!) this.max[i] = value;
-    this.sum[i]! += value;
-    this.count[i]! += 1;
+    if (i < 0 || i >= this.count.length || !(s.n > 0) || ![s.min, s.max, s.sum].every(Number.isFinite)) return;
+    if (s.min < this.min[i]!) this.min[i] = s.min;
+    if (s.max > this.max[i]!) this.max[i] = s.max;
+    this.sum[i]! += s.sum;
+    this.count[i]! += s.n;
   }
 
   points(): SeriesPoint[] {
@@ -116,32 +111,37 @@ export class Bucketer {
   }
 }
 
-interface SnapshotRow {
+interface SeriesDoc {
   routeId: string;
-  at: Date;
-  latencyMs?: number | null;
-  lossPct?: number | null;
-  score?: number | null;
+  hour: Date;
+  m?: Record<string, Partial<MinuteStats>>;
 }
 
-/** Reads and downsamples the snapshots of routeIds within the window (one streaming query). */
-export async function loadChartSeries(models: Pick<Models, 'RouteHealthSnapshot'>, routeIds: readonly string[], window: ChartWindow, now: Date): Promise<ChartSeries> {
+/** Reads and downsamples the minute series of routeIds within the window (by _id, a few at a time). */
+export async function loadChartSeries(models: Pick<Models, 'RouteHealthSeries'>, routeIds: readonly string[], window: ChartWindow, now: Date): Promise<ChartSeries> {
+  const ids: string[] = [];
+  for (const routeId of routeIds) for (let h = Math.floor(window.from / HOUR_MS) * HOUR_MS; h < window.to; h += HOUR_MS) ids.push(seriesId(routeId, h));
+  const docs: SeriesDoc[] = [];
+  let next = 0;
+  const read = async () => {
+    while (next < ids.length) {
+      const doc = await models.RouteHealthSeries.collection.findOne<SeriesDoc>({ _id: ids[next++] as never }, { projection: { _id: 0, routeId: 1, hour: 1, m: 1 } });
+      if (doc) docs.push(doc);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, ids.length) }, read));
+
   const buckets = new Map(routeIds.map((id) => [id, { latency: new Bucketer(window), loss: new Bucketer(window), score: new Bucketer(window), samples: 0 }]));
-  if (routeIds.length > 0) {
-    // A single route as plain equality: the one filter FerretDB 1.x pushes down to SQLite.
-    const routeFilter = routeIds.length === 1 ? routeIds[0]! : { $in: [...routeIds] };
-    const cursor = models.RouteHealthSnapshot.collection.find<SnapshotRow>(
-      { routeId: routeFilter, at: { $gte: new Date(window.from), $lt: new Date(window.to) } },
-      { projection: { _id: 0, routeId: 1, at: 1, latencyMs: 1, lossPct: 1, score: 1 }, batchSize: BATCH_SIZE },
-    );
-    for await (const row of cursor) {
-      const b = buckets.get(row.routeId);
-      if (!b || !(row.at instanceof Date)) continue;
-      const at = row.at.getTime();
-      b.samples += 1;
-      if (typeof row.latencyMs === 'number') b.latency.add(at, row.latencyMs);
-      if (typeof row.lossPct === 'number') b.loss.add(at, row.lossPct);
-      if (typeof row.score === 'number') b.score.add(at, row.score);
+  for (const doc of docs) {
+    const b = buckets.get(doc.routeId);
+    if (!b || !(doc.hour instanceof Date)) continue;
+    for (const [minute, stats] of Object.entries(doc.m ?? {})) {
+      const at = doc.hour.getTime() + Number(minute) * MINUTE_MS;
+      if (at < window.from || at >= window.to) continue;
+      b.samples += stats.n ?? 0;
+      for (const { name, prefix } of METRICS) {
+        b[name].add(at, { min: stats[`${prefix}Min`] ?? NaN, max: stats[`${prefix}Max`] ?? NaN, sum: stats[`${prefix}Sum`] ?? NaN, n: stats[`${prefix}N`] ?? 0 });
+      }
     }
   }
   return {

@@ -11,7 +11,7 @@ import type { PacketActor } from './format';
  * and a packet is about the incident's own times, not the routes' health now.
  */
 
-export type PacketModels = Pick<Models, 'Incident' | 'RouteRecord' | 'RouteHealthSnapshot' | 'RouteTransition' | 'TimelineEvent' | 'ExecutorRun' | 'RemediationTask' | 'IncidentPacket'>;
+export type PacketModels = Pick<Models, 'Incident' | 'RouteRecord' | 'RouteHealthSeries' | 'RouteTransition' | 'TimelineEvent' | 'ExecutorRun' | 'RemediationTask' | 'IncidentPacket'>;
 
 export interface PacketDataDeps {
   models: PacketModels;
@@ -106,7 +106,7 @@ export interface PacketData {
   runbooks: PacketRunbook[];
   /** Everyone who acted (timeline, acknowledgement, checklist), by display name, sorted. */
   people: string[];
-  charts: ChartSeries & { routeNames: Record<string, string>; source: 'snapshots' | 'stored packet'; cacheable: boolean };
+  charts: ChartSeries & { routeNames: Record<string, string>; source: 'minute series' | 'stored packet'; cacheable: boolean };
 }
 
 /** Routes listed in the title block (the incident's first ones; routeCount has them all). */
@@ -239,7 +239,7 @@ export async function loadPacketData(deps: PacketDataDeps, incidentId: string): 
     charts: {
       ...series,
       routeNames: Object.fromEntries(chartIds.map((id) => [id, routeName(id)])),
-      source: cached ? 'stored packet' : 'snapshots',
+      source: cached ? 'stored packet' : 'minute series',
       cacheable: !cached && windowClosed(series, now),
     },
   };

@@ -24,6 +24,8 @@ export interface RetentionResult {
   /** `<routeId>@<hour ISO>` of the route-hours kept (at most 20). */
   keptExamples: string[];
   rollupsDeleted: number;
+  /** Per-minute series documents (RouteHealthSeries) of hours before rawCutoff. */
+  seriesDeleted: number;
   /** deleteMany calls made (each scans the collection on FerretDB 1.x). */
   deletes: number;
 }
@@ -50,7 +52,8 @@ const bump = (counts: Counts, at: number, routeId: string, n = 1) => {
  * Deletes raw snapshots older than `rawDays` (whole hours) only where the hour is complete
  * (fleet marker present) and the route's hourly rollup holds exactly as many samples as
  * there are raw snapshots: nothing goes that no rollup accounts for (a late snapshot, an
- * hour never rolled up). Then deletes rollups older than `rollupDays`. Reads the expired
+ * hour never rolled up). Then deletes rollups older than `rollupDays`, and the per-minute
+ * series as old as the expired raw snapshots. Reads the expired
  * snapshots' route and time once, and the hourly rollups of those hours once; deletes by
  * route and minute range, at most MAX_DELETE documents per deleteMany.
  */
@@ -60,7 +63,7 @@ export async function applyRetention(opts: RetentionOptions): Promise<RetentionR
   const rawCutoff = bucketStart(now - (opts.rawDays ?? DEFAULT_RAW_DAYS) * DAY_MS, 'hour');
   const rollupCutoff = bucketStart(now - (opts.rollupDays ?? DEFAULT_ROLLUP_DAYS) * DAY_MS, 'day');
   const maxDelete = opts.maxDelete ?? MAX_DELETE;
-  const result: RetentionResult = { rawCutoff, rollupCutoff, rawDeleted: 0, rawKept: 0, keptExamples: [], rollupsDeleted: 0, deletes: 0 };
+  const result: RetentionResult = { rawCutoff, rollupCutoff, rawDeleted: 0, rawKept: 0, keptExamples: [], rollupsDeleted: 0, seriesDeleted: 0, deletes: 0 };
 
   // Expired raw snapshots per minute and route, and per hour and route.
   const perMinute: Counts = new Map();
@@ -113,7 +116,22 @@ export async function applyRetention(opts: RetentionOptions): Promise<RetentionR
   }
 
   result.rollupsDeleted = await deleteOldRollups(models, rollupCutoff, maxDelete, result);
+  result.seriesDeleted = await deleteOldSeries(models, rawCutoff, maxDelete, result);
   return result;
+}
+
+/**
+ * The per-minute series of hours before the raw cutoff: they only feed packet charts, and a
+ * resolved incident's packet keeps its own chart series. By _id, at most maxDelete per call.
+ */
+async function deleteOldSeries(models: RollupModels, cutoff: Date, maxDelete: number, result: RetentionResult): Promise<number> {
+  const ids = (await models.RouteHealthSeries.find({ hour: { $lt: cutoff } }, { _id: 1 }).lean()).map((d) => d._id);
+  let deleted = 0;
+  for (let i = 0; i < ids.length; i += maxDelete) {
+    deleted += (await models.RouteHealthSeries.deleteMany({ _id: { $in: ids.slice(i, i + maxDelete) } })).deletedCount;
+    result.deletes += 1;
+  }
+  return deleted;
 }
 
 /** Filters of one batch: adjacent minutes with the same routes merged, at most MAX_BRANCHES per filter. */

@@ -3,7 +3,7 @@ import type { Models } from '../models';
 import { FLEET_ROUTE_ID, type RollupResolution, type RouteHealthRollupDoc } from '../models/route-health-rollup';
 import { addTotals, bucketMs, emptyTotals, rollupId, settled, type HealthTotals } from './health-totals';
 
-export type RollupModels = Pick<Models, 'RouteHealthSnapshot' | 'RouteHealthRollup'>;
+export type RollupModels = Pick<Models, 'RouteHealthSnapshot' | 'RouteHealthRollup' | 'RouteHealthSeries'>;
 export type RollupDoc = RouteHealthRollupDoc & { _id: string };
 
 const DUPLICATE_KEY = 11000;

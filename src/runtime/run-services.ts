@@ -149,7 +149,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       checks.sweeper = () => {
         const stats = sweeper.stats();
         if (stats.snapshots.buffered > 50_000) throw new Error(`${stats.snapshots.buffered} snapshots waiting for the database`);
-        return { routes: stats.routes, shards: config.sweeper.ownShards, trapPort: sweeper.trapPort, snapshotsWritten: stats.snapshots.written, snapshotsBuffered: stats.snapshots.buffered };
+        return { routes: stats.routes, shards: config.sweeper.ownShards, trapPort: sweeper.trapPort, snapshotsWritten: stats.snapshots.written, snapshotsBuffered: stats.snapshots.buffered, seriesPending: stats.series.pending };
       };
     }
 

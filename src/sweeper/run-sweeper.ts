@@ -5,6 +5,7 @@ import type { Types } from 'mongoose';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Models } from '../models';
+import { SeriesWriter, type SeriesWriterStats } from '../series/series-writer';
 import { startTrapReceiver } from '../signals/trap-receiver';
 import { BatchWriter, type BatchWriterStats } from './batch-writer';
 import { ShardSweeper, type ProbeRunner, type TransitionListener } from './shard-sweeper';
@@ -14,7 +15,7 @@ import { trapKey } from './sweep-routes';
 export interface SweeperService {
   shards: ShardSweeper[];
   trapPort?: number;
-  stats(): { snapshots: BatchWriterStats; transitions: BatchWriterStats; routes: number };
+  stats(): { snapshots: BatchWriterStats; transitions: BatchWriterStats; series: SeriesWriterStats; routes: number };
   stop(): Promise<void>;
 }
 
@@ -30,8 +31,8 @@ const { MongoBackend } = require('@agendajs/mongo-backend') as { MongoBackend: t
 /**
  * The steady-state half of StateTrace: one agenda job per owned shard (`sweep:<n>`, run
  * every tick; agenda's lock keeps two processes from sweeping one shard at once), a job
- * that reloads the route directory, batched snapshot and transition writers, and the SNMP
- * trap receiver feeding the same shards.
+ * that reloads the route directory, batched snapshot and transition writers, the per-minute
+ * series writer, and the SNMP trap receiver feeding the same shards.
  */
 export async function startSweeper(deps: {
   config: Config;
@@ -45,12 +46,14 @@ export async function startSweeper(deps: {
   const logger = deps.logger.child({ component: 'sweeper' });
   const snapshots = new BatchWriter<{ _id: Types.ObjectId }>('snapshots', models.RouteHealthSnapshot, logger);
   const transitions = new BatchWriter<{ _id: string }>('transitions', models.RouteTransition, logger, { maxBatch: 200 });
+  const series = new SeriesWriter(models, logger, { flushEveryMs: config.sweeper.seriesFlushMs });
   snapshots.start();
   transitions.start();
+  series.start();
 
   const shards = config.sweeper.ownShards.map(
     (shard) =>
-      new ShardSweeper({ shard, shardCount: config.sweeper.shardCount, models, probes: deps.probes, snapshots, transitions, onTransition: deps.onTransition, logger }),
+      new ShardSweeper({ shard, shardCount: config.sweeper.shardCount, models, probes: deps.probes, snapshots, transitions, series, onTransition: deps.onTransition, logger }),
   );
   await Promise.all(shards.map((s) => s.reloadRoutes()));
   const byShard = new Map(shards.map((s, i) => [config.sweeper.ownShards[i]!, s]));
@@ -66,7 +69,7 @@ export async function startSweeper(deps: {
           onSignal: (signal) => void byShard.get(shardOf(signal.routeId, config.sweeper.shardCount))?.applySignal(signal),
           logger,
         }).catch(async (err: unknown) => {
-          await Promise.all([snapshots.stop(), transitions.stop()]);
+          await Promise.all([snapshots.stop(), transitions.stop(), series.stop()]);
           throw new Error(
             `SNMP trap receiver cannot listen on udp ${config.traps.address}:${config.traps.port} (${(err as Error).message}); set STATETRACE_TRAP_PORT to a free port, or 0 to turn traps off`,
           );
@@ -90,12 +93,12 @@ export async function startSweeper(deps: {
   return {
     shards,
     trapPort: traps?.port,
-    stats: () => ({ snapshots: snapshots.stats(), transitions: transitions.stats(), routes: shards.reduce((n, s) => n + s.routeCount, 0) }),
+    stats: () => ({ snapshots: snapshots.stats(), transitions: transitions.stats(), series: series.stats(), routes: shards.reduce((n, s) => n + s.routeCount, 0) }),
     async stop() {
       await traps?.close();
       await agenda.stop(false);
       await Promise.all(shards.map((s) => s.drain()));
-      await Promise.all([snapshots.stop(), transitions.stop()]);
+      await Promise.all([snapshots.stop(), transitions.stop(), series.stop()]);
     },
   };
 }

@@ -5,6 +5,7 @@ import { evaluateRoute, type Evaluation, type HealthSource } from '../health/eva
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import type { IcmpProbeSpec, Measurement, ProbeOptions, ProbeSpec, RouteSignal } from '../probes/types';
+import type { SeriesSample } from '../series/minute-stats';
 import type { BatchWriter } from './batch-writer';
 import { concurrencyLimit } from './limit';
 import { phaseOffsetMs } from './shard';
@@ -33,6 +34,8 @@ export interface ShardSweeperDeps {
   probes: ProbeRunner;
   snapshots: BatchWriter<{ _id: Types.ObjectId }>;
   transitions: BatchWriter<{ _id: string }>;
+  /** Sums every snapshot into the per-minute series (SeriesWriter). */
+  series: { add(sample: SeriesSample): void };
   onTransition?: TransitionListener;
   logger: Logger;
   /** Individual (non-batch) probes in flight at once. */
@@ -150,7 +153,7 @@ export class ShardSweeper {
     const { route } = rt;
     const evaluation = evaluateRoute(sources, route.thresholds);
     if (evaluation.status === 'up') rt.lastHealthyAt = at;
-    this.deps.snapshots.add({
+    const snapshot = {
       _id: new Types.ObjectId(),
       routeId: route.id,
       at,
@@ -163,7 +166,9 @@ export class ShardSweeper {
       confidence: evaluation.confidence,
       taxonomy: evaluation.taxonomy,
       lastHealthyAt: rt.lastHealthyAt,
-    } as { _id: Types.ObjectId });
+    };
+    this.deps.snapshots.add(snapshot);
+    this.deps.series.add(snapshot);
     const transitions = observe(rt.debounce, { status: evaluation.status, at, cause, hard }, route.debounce);
     for (const t of transitions) {
       this.deps.transitions.add({

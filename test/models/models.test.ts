@@ -213,6 +213,12 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
     scoreSum: 345_000,
     scoreMin: 0,
   },
+  RouteHealthSeries: {
+    _id: 'edge-fra-1:2026-11-22T10:00:00.000Z',
+    routeId: 'edge-fra-1',
+    hour: at,
+    m: { '7': { n: 60, up: 58, degraded: 2, down: 0, unknown: 0, latSum: 690, latN: 60, latMin: 10.5, latMax: 14, lossSum: 0, lossN: 60, lossMin: 0, lossMax: 0, scoreSum: 5820, scoreN: 60, scoreMin: 90, scoreMax: 99 } },
+  },
   DigestRun: { _id: 'digest:2026-11-21', day: '2026-11-21', attempt: 1, claimedAt: at, sentAt: at, incidents: 3 },
 };
 
@@ -238,6 +244,7 @@ const requiredField: { [K in keyof typeof models]: string } = {
   SlackIncidentChannel: 'claimedAt',
   SlackMessage: 'role',
   RouteHealthRollup: 'samples',
+  RouteHealthSeries: 'hour',
   DigestRun: 'claimedAt',
 };
 

@@ -7,11 +7,12 @@ const t0 = Date.parse('2026-11-22T00:00:00.000Z');
 describe('chartWindow', () => {
   const now = new Date(t0 + 100 * H);
 
-  it('spans detection - 30 min to resolution + 15 min, in whole-second buckets, at most 600 of them', () => {
-    const w = chartWindow(new Date(t0 + 10 * H), new Date(t0 + 11 * H), now);
-    expect([w.from, w.to]).toEqual([t0 + 9.5 * H, t0 + 11.25 * H]);
-    expect(w.bucketMs % 1000).toBe(0);
-    expect(Math.ceil((w.to - w.from) / w.bucketMs)).toBeLessThanOrEqual(MAX_POINTS);
+  it('spans detection - 30 min to resolution + 15 min in whole minutes, one-minute buckets while 600 of them suffice', () => {
+    const w = chartWindow(new Date(t0 + 10 * H + 20_000), new Date(t0 + 11 * H), now);
+    expect([w.from, w.to, w.bucketMs]).toEqual([t0 + 9.5 * H, t0 + 11.25 * H, 60_000]);
+    const day = chartWindow(new Date(t0 + 10 * H), new Date(t0 + 33 * H), now);
+    expect(day.bucketMs).toBe(3 * 60_000); // 23.75 h in 600 buckets: 2.4 min, rounded up to whole minutes
+    expect(Math.ceil((day.to - day.from) / day.bucketMs)).toBeLessThanOrEqual(MAX_POINTS);
   });
 
   it('is capped at 48 h from its start, and at now for an open incident', () => {
@@ -25,22 +26,23 @@ describe('chartWindow', () => {
 });
 
 describe('Bucketer (downsampling)', () => {
-  it('turns 24 h of 1 s samples into at most 600 points and keeps each bucket’s min, mean and max', () => {
+  it('turns 24 h of per-minute stats into at most 600 points and keeps each bucket’s min, mean and max', () => {
     const w = chartWindow(new Date(t0 + 0.5 * H), new Date(t0 + 23.75 * H), new Date(t0 + 48 * H));
     const b = new Bucketer(w);
     let min = Infinity;
     let max = -Infinity;
     let sum = 0;
-    for (let t = t0; t < t0 + 24 * H; t += 1000) {
-      const v = 20 + 10 * Math.sin(t / 600_000) + (t === t0 + 12 * H ? 500 : 0) - (t === t0 + 6 * H ? 25 : 0);
-      b.add(t, v);
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-      sum += v;
+    for (let t = t0; t < t0 + 24 * H; t += 60_000) {
+      const v = 20 + 10 * Math.sin(t / 600_000);
+      const s = { min: v - 1 - (t === t0 + 6 * H ? 25 : 0), max: v + 1 + (t === t0 + 12 * H ? 500 : 0), sum: v * 60, n: 60 };
+      b.add(t, s);
+      min = Math.min(min, s.min);
+      max = Math.max(max, s.max);
+      sum += s.sum;
     }
     const points = b.points();
     expect(points.length).toBeLessThanOrEqual(600);
-    expect(points.length).toBeGreaterThan(590);
+    expect(points.length).toBeGreaterThan(470);
     expect(Math.max(...points.map((p) => p.max))).toBeCloseTo(max, 3);
     expect(Math.min(...points.map((p) => p.min))).toBeCloseTo(min, 3);
     expect(points.reduce((s, p) => s + p.n, 0)).toBe(86_400);
@@ -49,14 +51,17 @@ describe('Bucketer (downsampling)', () => {
     expect(points.every((p, i) => i === 0 || p.t > points[i - 1]!.t)).toBe(true);
   });
 
-  it('ignores samples outside the window and empty buckets', () => {
-    const w = { from: t0, to: t0 + 60_000, bucketMs: 10_000 };
+  it('ignores stats outside the window, without samples or with missing values, and leaves empty buckets out', () => {
+    const w = { from: t0, to: t0 + 10 * 60_000, bucketMs: 2 * 60_000 };
     const b = new Bucketer(w);
-    b.add(t0 - 1, 5);
-    b.add(t0 + 60_000, 5);
-    b.add(t0 + 15_000, 3);
-    b.add(t0 + 16_000, 7);
-    expect(b.points()).toEqual([{ t: t0 + 10_000, min: 3, avg: 5, max: 7, n: 2 }]);
+    const one = { min: 5, max: 5, sum: 5, n: 1 };
+    b.add(t0 - 60_000, one);
+    b.add(t0 + 10 * 60_000, one);
+    b.add(t0 + 4 * 60_000, { min: 2, max: 9, sum: 30, n: 6 });
+    b.add(t0 + 5 * 60_000, { min: 3, max: 7, sum: 20, n: 4 });
+    b.add(t0 + 6 * 60_000, { min: 1, max: 1, sum: 0, n: 0 });
+    b.add(t0 + 7 * 60_000, { min: NaN, max: NaN, sum: NaN, n: 3 });
+    expect(b.points()).toEqual([{ t: t0 + 4 * 60_000, min: 2, avg: 5, max: 9, n: 10 }]);
   });
 });
 

@@ -1,4 +1,6 @@
+import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
+import { SeriesWriter } from '../../src/series/series-writer';
 import { routeRecordDoc } from '../fixtures/route-records';
 
 /**
@@ -147,12 +149,16 @@ export async function seedPacketIncident(opts: SeedOptions = {}): Promise<Seeded
     { fromMs: -40 * MIN, toMs: 45 * MIN, everyMs: 10_000, routes: routes.slice(1).map((r) => r.id) },
   ];
   const batchSize = opts.insertBatch ?? 5000;
+  // The sweeper sums every snapshot it writes into the minute series; so does the seed.
+  const series = new SeriesWriter(models, createLogger('warn'));
   for (const plan of plans) {
     for (const routeId of plan.routes ?? [first!.id]) {
       let batch: ReturnType<typeof snapshotAt>[] = [];
       let i = 0;
       for (let offset = plan.fromMs; offset < plan.toMs; offset += plan.everyMs, i++) {
-        batch.push(snapshotAt(routeId, D.getTime() + offset, offset, i));
+        const snapshot = snapshotAt(routeId, D.getTime() + offset, offset, i);
+        batch.push(snapshot);
+        series.add(snapshot);
         if (batch.length >= batchSize) {
           await models.RouteHealthSnapshot.collection.insertMany(batch, { ordered: false });
           snapshotCount += batch.length;
@@ -163,6 +169,7 @@ export async function seedPacketIncident(opts: SeedOptions = {}): Promise<Seeded
       snapshotCount += batch.length;
     }
   }
+  await series.stop();
   return {
     incidentId,
     detectedAt: D,

@@ -1,7 +1,9 @@
+import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
 import { FLEET_ROUTE_ID } from '../../src/models/route-health-rollup';
 import { applyRetention } from '../../src/retention/apply-retention';
 import { rollUp } from '../../src/retention/roll-up';
+import { SeriesWriter } from '../../src/series/series-writer';
 import { useTestDatabase } from '../support/database';
 
 /**
@@ -37,14 +39,20 @@ const rollups = () => models.RouteHealthRollup.find().sort({ _id: 1 }).lean();
 const rawCount = (filter: Record<string, unknown> = {}) => models.RouteHealthSnapshot.countDocuments(filter);
 
 beforeAll(async () => {
-  await models.RouteHealthSnapshot.insertMany([
+  const seeded = [
     ...snapshots('r1', H40, 60, r1Status),
     ...snapshots('r1', hour(H40, 1), 30, () => 'up'),
     ...snapshots('r2', H40, 30, () => 'up', 20),
     ...snapshots('r1', H5, 20, () => 'up', 15),
     ...snapshots('r2', H5, 10, () => 'down'),
-  ]);
+  ];
+  await models.RouteHealthSnapshot.insertMany(seeded);
+  // Their per-minute series, as the sweeper writes them: r1 and r2 in three hours 40 days ago, two 5 days ago.
+  const series = new SeriesWriter(models, createLogger('silent'));
+  for (const s of seeded) series.add(s);
+  await series.stop();
 });
+const seriesHours = async () => (await models.RouteHealthSeries.find({}, { _id: 1 }).lean()).map((d) => d._id).sort();
 
 describe('roll-up', () => {
   it('rolls every closed hour with snapshots into per-route hourly rollups with exact sums, each hour marked complete', async () => {
@@ -109,10 +117,12 @@ describe('retention', () => {
       ...snapshots('r2', hour(H40, 3), 7, () => 'up'),
     ]);
     const rollupsBefore = await rollups();
-    // At most 25 documents per deleteMany: the 90 deletable ones go in four calls.
+    // At most 25 documents per deleteMany: the 90 deletable ones go in four calls, the three old series in one.
+    expect(await seriesHours()).toHaveLength(5);
     const result = await applyRetention({ models, now: NOW, rawDays: 30, rollupDays: 365, maxDelete: 25 });
     expect(result).toMatchObject({
-      deletes: 4,
+      deletes: 5,
+      seriesDeleted: 3,
       rawCutoff: new Date('2026-10-26T12:00:00.000Z'),
       rollupCutoff: new Date('2025-11-25T00:00:00.000Z'),
       rawDeleted: 90,
@@ -128,14 +138,16 @@ describe('retention', () => {
     expect(await rawCount({ routeId: 'r1', at: { $gte: hour(H40, 1), $lt: hour(H40, 2) } })).toBe(31);
     expect(await rawCount({ routeId: 'r2', at: { $gte: hour(H40, 3), $lt: hour(H40, 4) } })).toBe(7);
     expect(await rollups()).toEqual(rollupsBefore);
+    expect(await seriesHours()).toEqual(['r1:2026-11-20T12:00:00.000Z', 'r2:2026-11-20T12:00:00.000Z']);
     // Run again: nothing more goes.
-    expect(await applyRetention({ models, now: NOW })).toMatchObject({ rawDeleted: 0, rawKept: 43, rollupsDeleted: 0 });
+    expect(await applyRetention({ models, now: NOW })).toMatchObject({ rawDeleted: 0, rawKept: 43, rollupsDeleted: 0, seriesDeleted: 0 });
   });
 
   it('deletes rollups after twelve months, and then the raw snapshots they covered', async () => {
     const later = new Date(NOW.getTime() + 340 * 86_400_000); // the 40-day-old buckets are now 380 days old
     const result = await applyRetention({ models, now: later });
-    expect(result).toMatchObject({ rollupCutoff: new Date('2026-10-31T00:00:00.000Z'), rawDeleted: 30, rawKept: 43, rollupsDeleted: 8, deletes: 2 });
+    expect(result).toMatchObject({ rollupCutoff: new Date('2026-10-31T00:00:00.000Z'), rawDeleted: 30, rawKept: 43, rollupsDeleted: 8, seriesDeleted: 2, deletes: 3 });
+    expect(await seriesHours()).toEqual([]);
     const left = await rollups();
     expect(left.every((r) => r.start >= result.rollupCutoff)).toBe(true);
     expect(left.map((r) => r._id)).toEqual([

@@ -5,6 +5,7 @@ import { freePort } from '../../src/embedded/ports';
 import type { Transition } from '../../src/health/debounce';
 import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
+import type { MinuteStats } from '../../src/models/route-health-series';
 import { probeIcmpBatch, runProbe } from '../../src/probes';
 import { startSweeper, type SweeperService } from '../../src/sweeper/run-sweeper';
 import { testbedUp, type Testbed } from '../testbed/testbed';
@@ -69,7 +70,7 @@ beforeAll(async () => {
   const trapPort = await freePort();
   tb = await testbedUp({ id: 14, targets: 2, trapSink: { port: trapPort } });
   await importRouteFile(writeTempFile(routeFile(tb)), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger });
-  const config = loadConfig({ STATETRACE_SWEEP_TICK_MS: '250', STATETRACE_TRAP_PORT: String(trapPort), STATETRACE_TRAP_ADDRESS: tb.hostAddress });
+  const config = loadConfig({ STATETRACE_SWEEP_TICK_MS: '250', STATETRACE_SERIES_FLUSH_SEC: '1', STATETRACE_TRAP_PORT: String(trapPort), STATETRACE_TRAP_ADDRESS: tb.hostAddress });
   sweeper = await startSweeper({
     config,
     models,
@@ -93,6 +94,13 @@ describe('sweeper on the testbed', () => {
     expect(snaps.length).toBeLessThanOrEqual(6);
     expect(snaps.at(-1)).toMatchObject({ status: 'up', score: 100, lossPct: 0, confidence: 1 });
     expect(seen.filter((s) => s.t.kind === 'down')).toEqual([]);
+    // The same measurements summed per minute (written every second here).
+    const minutes = (await models.RouteHealthSeries.find({ routeId: 'tb-polled' }).lean()).flatMap((d) => Object.values(d.m as Record<string, MinuteStats>));
+    const n = minutes.reduce((sum, m) => sum + m.n, 0);
+    expect(n).toBeGreaterThanOrEqual(1);
+    expect(n).toBeLessThanOrEqual(snaps.length + 2);
+    for (const m of minutes) expect(m).toMatchObject({ up: m.n, down: 0, latN: m.n, lossMax: 0, scoreMin: 100, scoreMax: 100 });
+    expect(Math.max(...minutes.map((m) => m.latMax!))).toBeLessThan(100);
   }, 20_000);
 
   it('a cut link: the trap takes the SNMP-watched route down at once, polling takes the other down within a few probes', async () => {
