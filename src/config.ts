@@ -15,6 +15,9 @@ function findProjectRoot(from: string): string {
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().optional());
 const port = z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(65535).optional());
+/** Discord ids are snowflakes: 17 to 20 digits. */
+const SNOWFLAKE = /^\d{17,20}$/;
+const discordId = z.preprocess(emptyToUndefined, z.string().regex(SNOWFLAKE, 'a Discord id (17-20 digits)').optional());
 const bool = (dflt: boolean) =>
   z.preprocess(
     (v) => (v === undefined || v === '' ? dflt : v),
@@ -74,6 +77,15 @@ const envSchema = z.object({
   SLACK_DEFAULT_ROLE: z.enum(['none', 'viewer', 'responder', 'admin']).default('viewer'),
   SLACK_ARCHIVE_AFTER_SEC: z.coerce.number().int().min(0).max(90 * 86_400).default(86_400),
   SLACK_PRIVATE_INCIDENT_CHANNELS: bool(true),
+  DISCORD_BOT_TOKEN: optionalString,
+  DISCORD_APPLICATION_ID: discordId,
+  DISCORD_GUILD_ID: discordId,
+  DISCORD_API_URL: z.preprocess(emptyToUndefined, z.string().url().default('https://discord.com/api')),
+  DISCORD_INCIDENT_CATEGORY_ID: discordId,
+  DISCORD_ARCHIVE_CATEGORY_ID: discordId,
+  DISCORD_ONCALL_ROLE_ID: discordId,
+  DISCORD_ROLES: optionalString,
+  DISCORD_DEFAULT_ROLE: z.enum(['none', 'viewer', 'responder', 'admin']).default('viewer'),
   STATETRACE_RUNBOOK_BASE_URL: optionalString,
 
   STATETRACE_CHROMIUM: z.string().default('/usr/bin/chromium'),
@@ -130,6 +142,8 @@ export interface Config {
   outage: { confirmAttempts: number; confirmIntervalMs: number; stableForMs: number; failbackCheckMs: number };
   /** Slack; undefined when SLACK_BOT_TOKEN is not set (alerts then go to the console). */
   slack?: SlackConfig;
+  /** Discord; undefined when DISCORD_BOT_TOKEN is not set. */
+  discord?: DiscordConfig;
   /** Where runbooks are browsable (e.g. the repository's runbooks/ folder); alerts link `<base>/<id>.md`. */
   runbookBaseUrl?: string;
   /** The system Chromium incident packets are printed with. */
@@ -155,6 +169,23 @@ export interface SlackConfig {
   defaultRole: Role;
   archiveAfterSec: number;
   privateChannels: boolean;
+}
+
+export interface DiscordConfig {
+  botToken: string;
+  applicationId: string;
+  guildId: string;
+  /** REST base without the version (discord.js adds /v10); the gateway URL comes from GET /gateway/bot. */
+  apiUrl: string;
+  /** Incident channels are created in this category (none: at the top of the guild). */
+  incidentCategoryId?: string;
+  /** Resolved incident channels are locked and moved here (none: locked in place). */
+  archiveCategoryId?: string;
+  /** Mentioned in every alert of an incident channel. */
+  oncallRoleId?: string;
+  /** Discord user ids and role ids → role; the highest matching role wins. */
+  roles: { subject: string; role: Exclude<Role, 'none'> }[];
+  defaultRole: Role;
 }
 
 export class ConfigError extends Error {}
@@ -210,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failbackCheckMs: e.STATETRACE_FAILBACK_CHECK_SEC * 1000,
     },
     slack: slackConfig(e),
+    discord: discordConfig(e),
     runbookBaseUrl: e.STATETRACE_RUNBOOK_BASE_URL?.replace(/\/+$/, ''),
     chromiumPath: e.STATETRACE_CHROMIUM,
     digest: { at: e.STATETRACE_DIGEST_AT || undefined, target: e.STATETRACE_DIGEST_TARGET },
@@ -229,20 +261,36 @@ function slackConfig(e: z.infer<typeof envSchema>): SlackConfig | undefined {
     socketMode,
     apiUrl: e.SLACK_API_URL.endsWith('/') ? e.SLACK_API_URL : `${e.SLACK_API_URL}/`,
     http: { host: e.STATETRACE_SLACK_HOST, port: e.STATETRACE_SLACK_PORT },
-    roles: parseRoles(e.SLACK_ROLES),
+    roles: parseRoles('SLACK_ROLES', e.SLACK_ROLES, /^[UWS][A-Z0-9]{2,}$/, 'Slack user or group id'),
     defaultRole: e.SLACK_DEFAULT_ROLE,
     archiveAfterSec: e.SLACK_ARCHIVE_AFTER_SEC,
     privateChannels: e.SLACK_PRIVATE_INCIDENT_CHANNELS,
   };
 }
 
-/** `U0ALICE=admin,S0NETOPS=responder`: Slack user or user-group ids with their roles. */
-function parseRoles(raw: string | undefined): SlackConfig['roles'] {
+function discordConfig(e: z.infer<typeof envSchema>): DiscordConfig | undefined {
+  if (!e.DISCORD_BOT_TOKEN) return undefined;
+  if (!e.DISCORD_APPLICATION_ID || !e.DISCORD_GUILD_ID) throw new ConfigError('invalid configuration: Discord needs DISCORD_APPLICATION_ID and DISCORD_GUILD_ID with DISCORD_BOT_TOKEN');
+  return {
+    botToken: e.DISCORD_BOT_TOKEN,
+    applicationId: e.DISCORD_APPLICATION_ID,
+    guildId: e.DISCORD_GUILD_ID,
+    apiUrl: e.DISCORD_API_URL.replace(/\/+$/, ''),
+    incidentCategoryId: e.DISCORD_INCIDENT_CATEGORY_ID,
+    archiveCategoryId: e.DISCORD_ARCHIVE_CATEGORY_ID,
+    oncallRoleId: e.DISCORD_ONCALL_ROLE_ID,
+    roles: parseRoles('DISCORD_ROLES', e.DISCORD_ROLES, SNOWFLAKE, 'Discord user or role id'),
+    defaultRole: e.DISCORD_DEFAULT_ROLE,
+  };
+}
+
+/** `U0ALICE=admin,S0NETOPS=responder` (Slack) or `123…=admin` (Discord): subject ids with their roles. */
+function parseRoles(name: string, raw: string | undefined, subjectPattern: RegExp, what: string): SlackConfig['roles'] {
   if (!raw) return [];
   return raw.split(',').map((entry) => {
     const [subject = '', role = ''] = entry.split('=').map((s) => s.trim());
-    if (!/^[UWS][A-Z0-9]{2,}$/.test(subject) || !['viewer', 'responder', 'admin'].includes(role)) {
-      throw new ConfigError(`invalid configuration: SLACK_ROLES entry "${entry}" is not <Slack user or group id>=viewer|responder|admin`);
+    if (!subjectPattern.test(subject) || !['viewer', 'responder', 'admin'].includes(role)) {
+      throw new ConfigError(`invalid configuration: ${name} entry "${entry}" is not <${what}>=viewer|responder|admin`);
     }
     return { subject, role: role as Exclude<Role, 'none'> };
   });

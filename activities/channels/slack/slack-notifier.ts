@@ -1,5 +1,6 @@
 import type { WebClient } from '@slack/web-api';
-import { checklistMessage, ensureRemediationTasks } from '../../../bot/slack/checklist-message';
+import { ensureRemediationTasks } from '../../../bot/core/checklist';
+import { checklistMessage } from '../../../bot/slack/checklist-message';
 import { loadIncidentView, type RunbookSource } from '../../../bot/core/load-incident-view';
 import type { IncidentView } from '../../../bot/core/incident-view';
 import { renderAlert, renderResolution, renderTimelineLine } from '../../../bot/slack/render/render-slack';

@@ -1,4 +1,4 @@
-import { remediationTaskId } from '../../../bot/slack/checklist-message';
+import { remediationTaskId } from '../../../bot/core/checklist';
 import { archiveDueChannels } from '../../../bot/slack/archive-channels';
 import { models } from '../../../src/models';
 import { useTestDatabase } from '../../support/database';

@@ -1,4 +1,5 @@
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { checklistSummary } from '../../../core/checklist';
 import type { ListenerDeps } from '../deps';
 
 /** Checklist on an alert: where the incident's checklists are, and how far they are. */
@@ -7,11 +8,8 @@ export function checklistButton(deps: ListenerDeps) {
     await ack();
     try {
       const incidentId = action.value ?? '';
-      const tasks = await deps.models.RemediationTask.find({ incidentId }).lean();
       const channel = await deps.models.SlackIncidentChannel.findById(incidentId, { channelId: 1 }).lean();
-      const text = tasks.length
-        ? `${tasks.filter((t) => t.done).length} of ${tasks.length} checklist items done for ${incidentId}${channel?.channelId ? `; the checklists are pinned in <#${channel.channelId}>` : ''}:\n${tasks.map((t) => `${t.done ? '✅' : '⬜'} ${t.text}`).join('\n')}`
-        : `no runbook checklist for ${incidentId}`;
+      const text = await checklistSummary(deps.models, incidentId, channel?.channelId ? `<#${channel.channelId}>` : undefined);
       await respond({ response_type: 'ephemeral', replace_original: false, text });
     } catch (err) {
       deps.logger.error({ err }, 'checklist button failed');
