@@ -1,6 +1,8 @@
 import { AuditEntry } from './audit-entry';
 import { Dependency } from './dependency';
 import { DigestRun } from './digest-run';
+import { DiscordIncidentChannel } from './discord-incident-channel';
+import { DiscordMessage } from './discord-message';
 import { EscalationPolicy } from './escalation-policy';
 import { ExecutorRun } from './executor-run';
 import { FailoverPolicy } from './failover-policy';
@@ -26,6 +28,8 @@ export const models = {
   AuditEntry,
   Dependency,
   DigestRun,
+  DiscordIncidentChannel,
+  DiscordMessage,
   EscalationPolicy,
   ExecutorRun,
   FailoverPolicy,

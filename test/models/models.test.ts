@@ -219,6 +219,8 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
     hour: at,
     m: { '7': { n: 60, up: 58, degraded: 2, down: 0, unknown: 0, latSum: 690, latN: 60, latMin: 10.5, latMax: 14, lossSum: 0, lossN: 60, lossMin: 0, lossMax: 0, scoreSum: 5820, scoreN: 60, scoreMin: 90, scoreMax: 99 } },
   },
+  DiscordIncidentChannel: { _id: 'inc-20261122-edge-fra-1-7f3a', name: 'inc-20261122-edge-fra-1-7f3a', guildId: '100000000000000001', channelId: '100000000000000500', claimedAt: at, readyAt: at },
+  DiscordMessage: { _id: 'inc-1:alert:incident-channel', incidentId: 'inc-1', channelId: '100000000000000500', role: 'alert', incidentChannel: true, claimedAt: at, messageId: '100000000000000900' },
   DigestRun: { _id: 'digest:2026-11-21', day: '2026-11-21', attempt: 1, claimedAt: at, sentAt: at, incidents: 3 },
 };
 
@@ -246,6 +248,8 @@ const requiredField: { [K in keyof typeof models]: string } = {
   RouteHealthRollup: 'samples',
   RouteHealthSeries: 'hour',
   DigestRun: 'claimedAt',
+  DiscordIncidentChannel: 'guildId',
+  DiscordMessage: 'incidentChannel',
 };
 
 /** Drops what the database adds so the stored document can be compared with the sample. */

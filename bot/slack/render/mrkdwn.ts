@@ -1,4 +1,4 @@
-/** Slack mrkdwn text helpers: escaping, dates, durations, capped lists, safe truncation. */
+/** Slack mrkdwn text helpers: escaping, dates, safe truncation (durations and lists: bot/core/incident-presentation). */
 
 /** Escapes the three characters Slack parses in mrkdwn (`&`, `<`, `>`): no mentions or links from user text. */
 export function escapeMrkdwn(text: string): string {
@@ -23,27 +23,6 @@ export function plainDate(iso: string, style: DateStyle = 'datetime'): string {
   return style === 'time' ? `${time.slice(0, 5)} UTC` : `${day} ${time.slice(0, 5)} UTC`;
 }
 
-/** 45s, 4m 12s, 1h 05m, 2d 3h. */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s`;
-  if (s < 86_400) return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
-}
-
-/** `a, b, c` or `a, b and 5 more` (total: how many there are, when items holds only some). */
-export function capList(items: readonly string[], max: number, total = items.length): string {
-  const shown = items.slice(0, max);
-  const more = Math.max(0, total - shown.length);
-  if (shown.length === 0) return more > 0 ? `${more} not listed` : 'none';
-  return more > 0 ? `${shown.join(', ')} and ${more} more` : shown.join(', ');
-}
-
-/** `1 route`, `3 routes`. */
-export function plural(count: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${count} ${count === 1 ? singular : pluralForm}`;
-}
 
 /**
  * Shortens mrkdwn text to at most max characters (UTF-16 units, which Slack never counts

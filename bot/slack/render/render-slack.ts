@@ -1,7 +1,7 @@
 import type { ChecklistView } from '../../core/checklist';
-import { alertActions, alertHeadline, incidentState, responseTimes, routeContext, severityContext, subjectOf, TIMELINE_EMOJI } from '../../core/incident-presentation';
+import { alertActions, alertHeadline, formatDuration, incidentState, responseTimes, routeContext, severityContext, subjectOf, TIMELINE_EMOJI } from '../../core/incident-presentation';
 import type { IncidentView } from '../../core/incident-view';
-import { escapeMrkdwn, formatDuration, plainDate, truncateMrkdwn } from './mrkdwn';
+import { escapeMrkdwn, plainDate, truncateMrkdwn } from './mrkdwn';
 import { fitSlackLimits, SLACK_LIMITS, type SlackMessage } from './slack-limits';
 import { renderBlocks } from './templates';
 

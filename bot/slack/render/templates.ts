@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { PROJECT_ROOT } from '../../../src/config';
-import { capList, escapeMrkdwn, formatDuration, plural, slackDate, truncatePlain, type DateStyle } from './mrkdwn';
+import { capList, formatDuration, plural } from '../../core/incident-presentation';
+import { escapeMrkdwn, slackDate, truncatePlain, type DateStyle } from './mrkdwn';
 import type { SlackBlock } from './slack-limits';
 
 /**
