@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from '../src/config';
 import { createLogger, type Logger } from '../src/logger';
 import { runServices } from '../src/runtime/run-services';
+import { registerDiscordCommands } from '../bot/discord/discord-bot';
 import { runDoctor } from './doctor';
 import { importRoutesCommand, listRoutesCommand } from './routes';
 
@@ -48,8 +49,20 @@ program
 
 program
   .command('bot')
-  .description('run only the chat bots (Slack: SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode)')
+  .description('run only the chat bots (Slack: SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode; Discord: DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID, DISCORD_GUILD_ID)')
   .action(action((config, logger) => runServices(config, logger, { worker: false, api: false, sweeper: false, bots: true, owner: false })));
+
+program
+  .command('discord-register')
+  .description("register the /statetrace slash command in DISCORD_GUILD_ID (npm run discord:register; safe to repeat)")
+  .action(
+    action(async (config) => {
+      if (!config.discord) throw new Error('Discord is not configured: set DISCORD_BOT_TOKEN, DISCORD_APPLICATION_ID and DISCORD_GUILD_ID');
+      const commands = await registerDiscordCommands(config.discord);
+      out(`registered ${commands.map((c) => `/${c.name} (${c.id})`).join(', ')} in guild ${config.discord.guildId}`);
+      return 0;
+    }),
+  );
 
 program
   .command('doctor')

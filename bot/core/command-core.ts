@@ -54,6 +54,17 @@ export interface CommandCore {
 
 const MUTATING = new Set<Command['name']>(['ack', 'failover', 'failback', 'resolve', 'maint']);
 
+/** Commands that change an outage: their outcome is said in the channel, other replies only to the asker. */
+export const changesOutage = (name: Command['name']) => MUTATING.has(name);
+
+/** What the buttons on an alert do (the incident comes with the request). */
+export const ALERT_BUTTON_COMMANDS = {
+  ack: (incidentId: string): Command => ({ name: 'ack', incidentId }),
+  failover: (): Command => ({ name: 'failover' }),
+  resolve: (): Command => ({ name: 'resolve', note: 'resolved from the alert' }),
+} as const;
+export type AlertButton = keyof typeof ALERT_BUTTON_COMMANDS;
+
 export function createCommandCore(deps: CoreDeps): CommandCore {
   const logger = deps.logger.child({ component: 'command-core' });
 

@@ -19,7 +19,8 @@ export type Command =
 
 export type ParseResult = { ok: true; command: Command } | { ok: false; reply: string };
 
-const USAGE: Record<Command['name'], string> = {
+/** Each command's usage: `<required>` and `[optional]` words in order (Discord builds its slash-command options from these). */
+export const USAGE: Record<Command['name'], string> = {
   help: 'help [command]',
   status: 'status [route|all]',
   routes: 'routes [filter]',

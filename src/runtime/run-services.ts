@@ -18,6 +18,7 @@ import { startDigestJob } from '../digest';
 import { startRetentionJobs } from '../retention/retention-jobs';
 import { createDigestSender } from './digest-sender';
 import mongoose from 'mongoose';
+import { startDiscordBot } from '../../bot/discord/discord-bot';
 import { startSlackBot } from '../../bot/slack/slack-bot';
 import { loadRunbooks } from '../runbooks/load-runbooks';
 
@@ -25,7 +26,7 @@ export interface ServiceSelection {
   worker: boolean;
   api: boolean;
   sweeper: boolean;
-  /** Slack (and later Discord) consoles, when configured. */
+  /** The Slack and Discord consoles, when configured. */
   bots: boolean;
   /** The process that owns the embedded servers imports the configured route file at boot. */
   owner: boolean;
@@ -188,9 +189,21 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       });
       shutdown.add('slack', () => slack.stop());
       checks.slack = () => ({ mode: config.slack!.socketMode ? 'socket' : 'http', port: slack.port });
-    } else if (parts.bots) {
-      logger.info('Slack is not configured (SLACK_BOT_TOKEN): alerts go to the console');
     }
+    if (parts.bots && config.discord) {
+      const discord = await startDiscordBot({
+        config: config.discord,
+        taskQueue: config.temporal.taskQueue,
+        models,
+        temporal: new Client({ connection: await temporal(), namespace: config.temporal.namespace }),
+        runbooks: await loadRunbooks(),
+        runbookBaseUrl: config.runbookBaseUrl,
+        logger,
+      });
+      shutdown.add('discord', () => discord.stop());
+      checks.discord = () => ({ user: discord.user, guild: config.discord!.guildId });
+    }
+    if (parts.bots && !config.slack && !config.discord) logger.info('no chat console is configured (SLACK_BOT_TOKEN, DISCORD_BOT_TOKEN): alerts go to the console');
 
     if (parts.api) {
       const client = await temporal();

@@ -196,5 +196,5 @@ export function renderResolution(view: IncidentView): DiscordMessage {
 
 /** A command core reply in Discord markdown: the core marks bold Slack-style (`*x*`). */
 export function replyContent(text: string): string {
-  return clip(text.replace(/(^|[\s(])\*([^*\n]+)\*(?=[\s).,:;!?]|$)/g, '$1**$2**'), DISCORD_LIMITS.content);
+  return clip(text.replace(/(^|[\s(])\*([^*\s](?:[^*\n]*[^*\s])?)\*(?=[\s).,:;!?]|$)/g, '$1**$2**'), DISCORD_LIMITS.content);
 }

@@ -9,9 +9,9 @@ import type { ListenerDeps } from './deps';
 /** Maps Slack's ids to the listeners; nothing else. */
 export function registerListeners(app: App, deps: ListenerDeps): void {
   app.command('/statetrace', statetraceCommand(deps));
-  app.action(ACTION_IDS.ack, incidentButton(deps, ACTION_IDS.ack));
-  app.action(ACTION_IDS.failover, incidentButton(deps, ACTION_IDS.failover));
-  app.action(ACTION_IDS.resolve, incidentButton(deps, ACTION_IDS.resolve));
+  app.action(ACTION_IDS.ack, incidentButton(deps, 'ack'));
+  app.action(ACTION_IDS.failover, incidentButton(deps, 'failover'));
+  app.action(ACTION_IDS.resolve, incidentButton(deps, 'resolve'));
   app.action(ACTION_IDS.checklist, checklistButton(deps));
   app.action(ACTION_IDS.taskDone, taskDoneButton(deps));
 }

@@ -1,57 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { IncidentView, RouteImpactView } from '../../../bot/core/incident-view';
+import { ID, makeView, route } from '../../fixtures/incident-view';
 import { fitSlackLimits, SLACK_LIMITS, type SlackBlock } from '../../../bot/slack/render/slack-limits';
 import { ACTION_IDS, renderAlert, renderChecklist, renderResolution, renderTimelineLine } from '../../../bot/slack/render/render-slack';
 import { renderBlocks } from '../../../bot/slack/render/templates';
 import { truncateMrkdwn } from '../../../bot/slack/render/mrkdwn';
-
-const ID = 'inc-20261125-r1-7f3a';
-
-function route(n: number, overrides: Partial<RouteImpactView> = {}): RouteImpactView {
-  return {
-    id: `r${n}`,
-    name: `Route ${n}`,
-    health: 'down',
-    score: 12,
-    latencyMs: 230.25,
-    lossPct: 35,
-    jitterMs: 8,
-    lastHealthyAt: '2026-11-25T09:59:00Z',
-    taxonomy: ['link_down'],
-    signals: [
-      { kind: 'icmp', status: 'down', detail: '100% loss' },
-      { kind: 'snmp-trap', status: 'down', detail: 'linkDown ifIndex 3' },
-    ],
-    primaryPath: 'main',
-    activePath: 'main',
-    ...overrides,
-  };
-}
-
-function makeView(overrides: Partial<IncidentView> = {}): IncidentView {
-  return {
-    incidentId: ID,
-    severity: 'critical',
-    state: 'open',
-    trigger: 'primary down: icmp 100% loss',
-    detectedAt: '2026-11-25T10:00:00Z',
-    ownerTeams: ['core-net'],
-    dependency: 'core-rtr-1',
-    dependencies: ['core-rtr-1', 'isp-a'],
-    routes: [route(1), route(2, { health: 'degraded', signals: [] })],
-    routeCount: 2,
-    downstreamRoutes: ['r3', 'r4'],
-    customerCount: 3,
-    runbooks: [
-      { id: 'link-down', title: 'Link down', url: 'https://wiki.example.com/runbooks/link-down.md' },
-      { id: 'high-loss', title: 'High loss' },
-    ],
-    recommendedChecks: ['Check the interface state', 'Check the optics'],
-    ...overrides,
-  };
-}
 
 // Block Kit JSON, read loosely by the assertions below.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
