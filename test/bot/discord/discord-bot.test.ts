@@ -40,6 +40,7 @@ beforeEach(async () => {
   await db.clear();
   sim.reset();
   await models.RouteRecord.create(routeRecordDoc('r1', { name: 'Frankfurt edge uplink' }));
+  await models.Team.create({ _id: 'net', name: 'Net', contact: 'net@example.com', oncall: { discord: [TEST_GUILD.bob.id] } });
 });
 
 const EPHEMERAL = 64;
@@ -86,12 +87,12 @@ describe('read commands', () => {
     await registerDiscordCommands(testDiscordConfig(sim));
     const cases: [string, Record<string, string>, RegExp][] = [
       ['help', {}, /commands: help \[command\]/],
-      ['status', { route: 'r1' }, /\*\*r1\*\* Frankfurt edge uplink/],
-      ['routes', {}, /r1/],
-      ['incident', {}, /no open incidents|open incident/i],
+      ['status', { route: 'r1' }, /^\*\*r1\*\* Frankfurt edge uplink \(prod, core, owner net\)\nnot measured yet\npaths: primary/],
+      ['routes', {}, /^1 route\(s\):\n• r1 — Frankfurt edge uplink/],
+      ['incident', {}, /^no open incidents$/],
       ['history', { route: 'r1', range: '24h' }, /^r1: no measurements or incidents in the last 24 h/],
-      ['oncall', {}, /net|on call|oncall/i],
-      ['packet', {}, /incident|packet/i],
+      ['oncall', {}, new RegExp(`^• Net \\(net\\): Slack nobody · Discord <@${TEST_GUILD.bob.id}> · net@example.com$`)],
+      ['packet', {}, /^there is no open incident$/],
     ];
     const handles = cases.map(([sub, options]) => command(sub, 'viv', options));
     const answers = await Promise.all(handles.map(answer));
