@@ -112,27 +112,36 @@ const route: NotifyStage = async (n, { models, logger }) => {
 };
 
 /**
- * Sends to every destination without a successful delivery yet, one after another, recording
- * each delivery as it happens (a retry after a crash resends only what was not delivered).
- * Any failure worth retrying (rate limit, 5xx) → a retryable failure, so Temporal retries
- * what is left, no sooner than the platform's Retry-After.
+ * Sends to every destination without a successful delivery yet, all at once: a platform
+ * that is slow or down neither delays nor prevents the others' deliveries. Each delivery is
+ * recorded as it finishes (a retry after a crash resends only what was not delivered). Any
+ * failure worth retrying (rate limit, 5xx) → a retryable failure, so Temporal retries what
+ * is left, no sooner than the platform's Retry-After. A channel that throws fails the
+ * activity once every other delivery has finished and been recorded.
  */
 const send: NotifyStage = async (n, { models, channels, logger }) => {
   const succeeded = n.deliveries.filter((d) => d.ok);
   const pending = (n.destinations ?? []).filter((d) => !succeeded.some((s) => sameDestination(s, d)));
-  let deliveries = succeeded;
-  const retryable: { destination: Destination; outcome: SendOutcome }[] = [];
-  for (const destination of pending) {
-    const channel = channels.find((c) => c.name === destination.channel);
-    const outcome: SendOutcome = channel ? await channel.send(n.message, destination.target) : { ok: false, retryable: false, error: 'channel not configured' };
-    if (!outcome.ok) logger.warn({ incidentId: n.input.incidentId, ...destination, error: outcome.error }, 'notification delivery failed');
-    if (!outcome.ok && outcome.retryable) retryable.push({ destination, outcome });
-    deliveries = [...deliveries, { ...destination, ok: outcome.ok, error: outcome.error, at: new Date() }];
-    await models.Notification.updateOne({ _id: n.input.idempotencyKey }, { $set: { deliveries } });
-  }
-  await models.Notification.updateOne({ _id: n.input.idempotencyKey }, { $set: { complete: retryable.length === 0 } });
+  const log = deliveryLog(models, n.input.idempotencyKey, succeeded);
+  const settled = await Promise.allSettled(
+    pending.map(async (destination) => {
+      const channel = channels.find((c) => c.name === destination.channel);
+      const outcome: SendOutcome = channel ? await channel.send(n.message, destination.target) : { ok: false, retryable: false, error: 'channel not configured' };
+      if (!outcome.ok) logger.warn({ incidentId: n.input.incidentId, ...destination, error: outcome.error }, 'notification delivery failed');
+      const delivery: Delivery = { ...destination, ok: outcome.ok, error: outcome.error, at: new Date() };
+      await log.record(delivery);
+      return { delivery, outcome };
+    }),
+  );
+  const thrown = settled.find((s) => s.status === 'rejected');
+  if (thrown) throw thrown.reason;
+  const sent = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const retryable = sent.filter(({ outcome }) => !outcome.ok && outcome.retryable);
+  // In destination order, whatever order they finished in.
+  const deliveries = [...succeeded, ...sent.map((s) => s.delivery)];
+  await log.finish(deliveries, retryable.length === 0);
   if (retryable.length > 0) {
-    const errors = retryable.map(({ destination: d, outcome: o }) => `${d.channel}:${d.target}: ${o.error ?? 'failed'}`).join('; ');
+    const errors = retryable.map(({ delivery: d, outcome: o }) => `${d.channel}:${d.target}: ${o.error ?? 'failed'}`).join('; ');
     const waitMs = Math.max(0, ...retryable.map(({ outcome }) => outcome.retryAfterMs ?? 0));
     throw ApplicationFailure.create({
       message: `notification not delivered everywhere (${errors})`,
@@ -142,6 +151,31 @@ const send: NotifyStage = async (n, { models, channels, logger }) => {
   }
   return { ...n, deliveries };
 };
+
+/**
+ * The notification's deliveries as they finish, written one write at a time, each with
+ * every delivery so far: FerretDB 1.x does not apply concurrent updates of one document
+ * atomically, so two deliveries finishing together could otherwise lose one. A failed write
+ * fails its own delivery only; the next write carries everything again.
+ */
+function deliveryLog(models: NotifyDeps['models'], id: string, recorded: Delivery[]) {
+  let deliveries = recorded;
+  let tail: Promise<unknown> = Promise.resolve();
+  const write = (update: { deliveries: Delivery[]; complete?: boolean }): Promise<void> => {
+    const written = tail.then(() => models.Notification.updateOne({ _id: id }, { $set: update }));
+    tail = written.catch(() => undefined);
+    return written.then(() => undefined);
+  };
+  return {
+    record(delivery: Delivery): Promise<void> {
+      deliveries = [...deliveries, delivery];
+      return write({ deliveries });
+    },
+    finish(ordered: Delivery[], complete: boolean): Promise<void> {
+      return write({ deliveries: ordered, complete });
+    },
+  };
+}
 
 /** The fixed order of the notification pipeline. */
 const PIPELINE: NotifyStage[] = [dedupe, silence, route, send];

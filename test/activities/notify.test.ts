@@ -2,12 +2,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createConsoleChannel } from '../../activities/channels/console';
-import { createNotifyActivities, type NotificationChannel } from '../../activities/notify';
+import { createNotifyActivities, type NotificationChannel, type SendOutcome } from '../../activities/notify';
 import type { NotifyInput, NotifyResult } from '../../activities/outage-contract';
 import { importRouteFile } from '../../src/directory/import-routes';
 import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
 import { useTestDatabase } from '../support/database';
+import { until } from '../support/until';
 import { variant, writeTempFile } from '../fixtures/route-files';
 
 useTestDatabase('notify');
@@ -225,6 +226,55 @@ describe('send', () => {
       { channel: 'console', target: 'noc', ok: true },
       { channel: 'discord', target: 'oncall', ok: true },
     ]);
+  });
+
+  it('sends to every platform at once: a Slack that hangs, then fails, neither delays nor prevents Discord; the retry resends Slack only', async () => {
+    const sent = { slack: [] as string[], discord: [] as string[] };
+    let answerSlack: (outcome: SendOutcome) => void = () => undefined;
+    const slack: NotificationChannel = {
+      name: 'slack',
+      send: (_msg, target) => {
+        sent.slack.push(target);
+        return sent.slack.length === 1 ? new Promise((resolve) => (answerSlack = resolve)) : Promise.resolve({ ok: true, retryable: false });
+      },
+    };
+    const discord: NotificationChannel = { name: 'discord', send: (_msg, target) => Promise.resolve(void sent.discord.push(target)).then(() => ({ ok: true, retryable: false })) };
+    const { notify } = createNotifyActivities({ models, logger, channels: [slack, discord] });
+    const targets = ['slack:#noc', 'discord:123456789012345678']; // Slack first: one after another, Discord would wait for it
+
+    const first = firstAttempt(notify, input({ targets })).catch((e: unknown) => e);
+    const recorded = () => models.Notification.findById('notify:inc-1:opened').lean();
+    await until('the Discord delivery recorded while Slack hangs', async () => (await recorded())?.deliveries.some((d) => d.channel === 'discord' && d.ok), 5000);
+    expect(sent).toEqual({ slack: ['#noc'], discord: ['123456789012345678'] });
+    expect(await recorded()).toMatchObject({ complete: false, deliveries: [{ channel: 'discord', ok: true }] });
+
+    answerSlack({ ok: false, retryable: true, error: 'HTTP 503' });
+    expect(await first).toMatchObject({ type: 'NotificationUndelivered', nonRetryable: false, message: expect.stringContaining('slack:#noc: HTTP 503') });
+    expect((await recorded())!.deliveries.map(({ channel, ok }) => ({ channel, ok }))).toEqual([
+      { channel: 'slack', ok: false },
+      { channel: 'discord', ok: true },
+    ]);
+
+    const retried = await retryAttempt(notify, input({ targets }));
+    expect(sent).toEqual({ slack: ['#noc', '#noc'], discord: ['123456789012345678'] });
+    expect(retried.deliveries).toEqual([
+      { channel: 'discord', target: '123456789012345678', ok: true },
+      { channel: 'slack', target: '#noc', ok: true },
+    ]);
+    expect(await recorded()).toMatchObject({ complete: true });
+  });
+
+  it('records every delivery of those that finish together, before a channel that throws fails the attempt', async () => {
+    const targets = Array.from({ length: 8 }, (_, i) => `discord:10000000000000000${i}`);
+    const discord: NotificationChannel = { name: 'discord', send: () => Promise.resolve({ ok: true, retryable: false }) };
+    const slack: NotificationChannel = { name: 'slack', send: () => new Promise((_, reject) => setTimeout(() => reject(new Error('socket hang up')), 50)) };
+    const { notify } = createNotifyActivities({ models, logger, channels: [slack, discord] });
+
+    await expect(firstAttempt(notify, input({ targets: ['slack:#noc', ...targets] }))).rejects.toThrow('socket hang up');
+
+    const stored = await models.Notification.findById('notify:inc-1:opened').lean();
+    expect(stored!.deliveries.map((d) => `${d.channel}:${d.target}`).sort()).toEqual([...targets].sort());
+    expect(stored!.complete).toBe(false);
   });
 
   it('a first attempt that meets an unfinished record leaves it to the run that owns it', async () => {
