@@ -1,0 +1,72 @@
+// npm run bench -- discord-ack [--presses 50]
+// Acknowledge pressed on 50 open incidents at once: the Discord simulator dispatches 50
+// INTERACTION_CREATE events over the gateway to the bot (discord.js), which defers each
+// and answers it after the command core and the outage workflow have acted. Timed per
+// interaction from dispatch: the initial response (what Discord's 3 s deadline holds the
+// bot to), the visible answer (the deferred reply edited), and when the workflow has
+// recorded the acknowledgement (applied). Worker, bot and simulator share this process,
+// as worker and bot do in `npm start`; the simulator's part is sending 50 WebSocket frames.
+import { Client, Connection } from '@temporalio/client';
+import { REST, Routes, type APIMessage } from 'discord.js';
+import { loadIncidentView } from '../bot/core/load-incident-view';
+import { customIds, renderAlert } from '../bot/discord/render/render-discord';
+import { loadConfig } from '../src/config';
+import { createLogger } from '../src/logger';
+import { models } from '../src/models';
+import { loadRunbooks } from '../src/runbooks/load-runbooks';
+import { discordEnv, startTestDiscordBot, startTestDiscordSimulator, TEST_GUILD } from '../test/support/discord-bot-rig';
+import { until } from '../test/support/until';
+import { acknowledgedTimes, importAckRoutes, inProcessWorker, openOutages } from './ack-support';
+import { benchDatabase, numberOption, percentile } from './support';
+
+const TASK_QUEUE = 'bench-discord-ack';
+
+export async function run(args: string[]): Promise<void> {
+  const presses = numberOption(args, 'presses', 50);
+  const db = await benchDatabase({}, { temporal: true });
+  const sim = await startTestDiscordSimulator();
+  const logger = createLogger('warn');
+  const address = db.stack.endpoints.temporalAddress!;
+  // The worker notifies the console only (team net has no chat channel): this times the console, not notifications.
+  const config = loadConfig({ ...discordEnv(sim), TEMPORAL_TASK_QUEUE: TASK_QUEUE });
+  await importAckRoutes(presses, logger);
+  const worker = await inProcessWorker(address, config, logger);
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection });
+  const bot = await startTestDiscordBot(sim, client, TASK_QUEUE);
+  try {
+    const incidents = await openOutages(client, presses, TASK_QUEUE);
+    // Each incident's alert in #noc, as the notifier posts it: the button must be on a message.
+    const rest = new REST({ api: sim.apiUrl }).setToken(sim.botToken);
+    const runbooks = await loadRunbooks();
+    const alerts = new Map<string, string>();
+    for (const id of incidents) {
+      const view = (await loadIncidentView({ models, runbooks }, id, { customers: false }))!;
+      alerts.set(id, ((await rest.post(Routes.channelMessages(TEST_GUILD.nocChannelId), { body: renderAlert(view) })) as APIMessage).id);
+    }
+
+    const dispatchedAt = Date.now();
+    const handles = incidents.map((id) => sim.interact({ customId: customIds.ack(id), message: alerts.get(id)!, member: 'bob' }));
+    const callbacks = await Promise.allSettled(handles.map((h) => h.callback));
+    const appliedAt = await acknowledgedTimes(incidents);
+    const answeredAt = await Promise.all(
+      handles.map((h) => until('the answer', () => (h.original()?.content ? Date.now() : undefined), 30_000, { everyMs: 5 }).then((at) => at - h.dispatchedAt)),
+    );
+    const initial = callbacks.flatMap((c) => (c.status === 'fulfilled' ? [c.value.afterMs] : []));
+    const errors = callbacks.length - initial.length + handles.filter((h) => h.attempts.some((a) => a.status >= 400)).length;
+    const acknowledgedInText = handles.filter((h) => /acknowledged/i.test(h.content() ?? '')).length;
+    const applied = appliedAt.map((t) => t - dispatchedAt);
+    const f0 = (v: number) => v.toFixed(0);
+    console.log(`initial responses: ${initial.length} of ${handles.length} (late or refused: ${errors}); answers saying "acknowledged": ${acknowledgedInText}; acknowledgements applied: ${applied.length}`);
+    console.log(`answered (reply edited): p50 ${f0(percentile(answeredAt, 50))} ms, p99 ${f0(percentile(answeredAt, 99))} ms; applied: p50 ${f0(percentile(applied, 50))} ms, p99 ${f0(percentile(applied, 99))} ms`);
+    console.log(
+      `BENCH discord-ack p50_ms=${f0(percentile(initial, 50))} p99_ms=${f0(percentile(initial, 99))} answered_p99_ms=${f0(percentile(answeredAt, 99))} applied_p99_ms=${f0(percentile(applied, 99))} errors=${errors} n=${initial.length}`,
+    );
+  } finally {
+    await bot.stop();
+    await worker.stop();
+    await connection.close();
+    await sim.stop();
+    await db.stop();
+  }
+}
