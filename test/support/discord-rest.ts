@@ -1,19 +1,11 @@
-import type { IncomingMessage } from 'node:http';
-import {
-  ApplicationCommandOptionType,
-  ApplicationCommandType,
-  ComponentType,
-  type APIApplicationCommandOption,
-  type APIEmbed,
-  type APIMessageTopLevelComponent,
-  type RESTPutAPIApplicationGuildCommandsJSONBody,
-} from 'discord.js';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /**
- * The HTTP side of the Discord simulator: Discord's JSON error bodies (`{message, code}` and
- * Invalid Form Body's nested `errors`), request bodies as @discordjs/rest sends them (JSON, or
- * multipart/form-data with `payload_json` and `files[n]`), and the form checks Discord makes on
- * messages and application commands, with its limits.
+ * The HTTP side of the Discord simulator: Discord's REST API v10 under `/api/v10` with its
+ * JSON error bodies (`{message, code}`), the bot token checked (`Authorization: Bot …`) except
+ * where the path carries an interaction's token, request bodies read as @discordjs/rest sends
+ * them (JSON, or multipart/form-data with `payload_json` and `files[n]`), every call recorded,
+ * and failures injected on demand.
  */
 
 /** A refused request, answered as Discord does: `{message, code}` (+ `errors` for 50035). */
@@ -44,24 +36,6 @@ export const unknownInteraction = () => new DiscordApiError(404, 10062, 'Unknown
 export const alreadyAcknowledged = () => new DiscordApiError(400, 40060, 'Interaction has already been acknowledged.');
 export const missingAccess = () => new DiscordApiError(403, 50001, 'Missing Access');
 export const missingPermissions = () => new DiscordApiError(403, 50013, 'Missing Permissions');
-
-/** One Invalid Form Body complaint: where (dotted path into the body), Discord's code, its text. */
-export type FormError = [path: string, code: string, message: string];
-
-/** 400 Invalid Form Body (50035), with the complaints nested the way Discord nests them. */
-export function invalidFormBody(errors: FormError[]): DiscordApiError {
-  const tree: Record<string, unknown> = {};
-  for (const [path, code, message] of errors) {
-    let node = tree;
-    for (const key of path.split('.')) node = (node[key] ??= {}) as Record<string, unknown>;
-    ((node._errors ??= []) as unknown[]).push({ code, message });
-  }
-  return new DiscordApiError(400, 50035, 'Invalid Form Body', tree);
-}
-
-const tooLong = (path: string, max: number): FormError => [path, 'BASE_TYPE_MAX_LENGTH', `Must be ${max} or fewer in length.`];
-const required = (path: string): FormError => [path, 'BASE_TYPE_REQUIRED', 'This field is required'];
-const badLength = (path: string, min: number, max: number): FormError => [path, 'BASE_TYPE_BAD_LENGTH', `Must be between ${min} and ${max} in length.`];
 
 /** A file part of a multipart request. */
 export interface UploadedFile {
@@ -100,102 +74,140 @@ export async function readBody(req: IncomingMessage): Promise<{ body: unknown; f
   return { body, files };
 }
 
-/** What a message body may carry (POST/PATCH message, interaction responses, webhook follow-ups). */
-export interface MessageBody {
-  content?: string;
-  embeds?: APIEmbed[];
-  components?: APIMessageTopLevelComponent[];
-  flags?: number;
-  attachments?: { id: string | number }[];
-  tts?: boolean;
+/** How `failNext` fails a call: a 429 with Discord's body and headers, a bare 5xx, or any Discord error. */
+export type Failure = { status: 429; retryAfterSec: number } | { status: 500 | 502 | 503 | 504 } | { status: 400 | 401 | 403 | 404; code: number; message: string };
+
+export interface RestCall {
+  method: string;
+  /** The path under /api/v10, e.g. `/channels/123/messages`. */
+  path: string;
+  /** The route it matched, e.g. `/channels/:channel/messages` (the path itself if none did). */
+  route: string;
+  query: Record<string, string>;
+  /** The JSON body (multipart's `payload_json`). */
+  body: unknown;
+  /** Uploaded files' names. */
+  files: string[];
+  status: number;
+  at: number;
 }
 
-/** Discord's checks of a message body: lengths and counts of content, embeds and components. */
-export function messageErrors(body: MessageBody): FormError[] {
-  const errors: FormError[] = [];
-  if (typeof body.content === 'string' && body.content.length > 2000) errors.push(tooLong('content', 2000));
-  const embeds = body.embeds ?? [];
-  if (embeds.length > 10) errors.push(tooLong('embeds', 10));
-  let total = 0;
-  embeds.forEach((e, i) => {
-    const at = `embeds.${i}`;
-    const limit = (path: string, value: string | undefined, max: number) => {
-      total += value?.length ?? 0;
-      if ((value?.length ?? 0) > max) errors.push(tooLong(`${at}.${path}`, max));
-    };
-    limit('title', e.title, 256);
-    limit('description', e.description, 4096);
-    limit('footer.text', e.footer?.text, 2048);
-    limit('author.name', e.author?.name, 256);
-    const fields = e.fields ?? [];
-    if (fields.length > 25) errors.push(tooLong(`${at}.fields`, 25));
-    fields.forEach((f, j) => {
-      for (const [key, max] of [['name', 256], ['value', 1024]] as const) {
-        if (!f[key]) errors.push(required(`${at}.fields.${j}.${key}`));
-        limit(`fields.${j}.${key}`, f[key], max);
+export interface RestRequest {
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+  files: UploadedFile[];
+}
+
+/** A handler's answer: no body is 204 No Content. */
+export interface RestResult {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export type Handler = (req: RestRequest) => RestResult;
+
+export class RestApi {
+  readonly calls: RestCall[] = [];
+  private readonly failures: { pattern: string | RegExp; failure: Failure }[] = [];
+  private readonly routes: { method: string; route: string; segments: string[]; handler: Handler }[];
+
+  /** `handlers` by `'METHOD /route/:param'`, in matching order (the first that matches answers). */
+  constructor(
+    handlers: Record<string, Handler>,
+    private readonly botToken: string,
+  ) {
+    this.routes = Object.entries(handlers).map(([key, handler]) => {
+      const [method = '', route = ''] = key.split(' ');
+      return { method, route, segments: route.split('/'), handler };
+    });
+  }
+
+  /** Calls whose route is `pattern` (`'/channels/:channel/messages'`, optionally after a method: `'POST /…'`), or whose `METHOD path` it matches. */
+  callsTo(pattern: string | RegExp): RestCall[] {
+    return this.calls.filter((c) => matches(pattern, c));
+  }
+
+  /** The next `times` calls matching `pattern` (as in `callsTo`) fail this way, after authentication. */
+  failNext(pattern: string | RegExp, failure: Failure, times = 1): void {
+    for (let i = 0; i < times; i++) this.failures.push({ pattern, failure });
+  }
+
+  /** Forgets the calls and any failures not yet served. */
+  reset(): void {
+    this.calls.length = 0;
+    this.failures.length = 0;
+  }
+
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const method = req.method ?? 'GET';
+    const path = url.pathname.replace(/^\/api\/v10(?=\/)/, '');
+    const match = url.pathname === path ? undefined : this.match(method, path);
+    const call: RestCall = { method, path, route: match?.route ?? path, query: Object.fromEntries(url.searchParams), body: undefined, files: [], status: 0, at: Date.now() };
+    this.calls.push(call);
+    let result: RestResult;
+    try {
+      const { body, files } = await readBody(req);
+      call.body = body;
+      call.files = files.map((f) => f.filename);
+      if (!match) throw notFound();
+      // Interaction responses and webhooks are authorized by the token in their path, not a bot token.
+      const tokenInPath = match.route.startsWith('/interactions/') || match.route.startsWith('/webhooks/');
+      if (!tokenInPath && req.headers.authorization !== `Bot ${this.botToken}`) throw unauthorized();
+      const index = this.failures.findIndex((f) => matches(f.pattern, call));
+      const failure = index >= 0 ? this.failures.splice(index, 1)[0] : undefined;
+      result = failure ? failed(failure.failure, match.route) : match.handler({ params: match.params, query: url.searchParams, body: (body ?? {}) as Record<string, unknown>, files });
+    } catch (err) {
+      // A simulator bug shows as a 500 that names it, rather than a hung request.
+      const e = err instanceof DiscordApiError ? err : new DiscordApiError(500, 0, `500: Internal Server Error (simulator: ${String(err)})`);
+      result = { status: e.status, body: e.body() };
+    }
+    call.status = result.status ?? (result.body === undefined ? 204 : 200);
+    if (result.body === undefined) {
+      res.writeHead(call.status, result.headers).end();
+    } else {
+      res.writeHead(call.status, { 'content-type': 'application/json', ...result.headers }).end(JSON.stringify(result.body));
+    }
+  }
+
+  private match(method: string, path: string): { route: string; params: Record<string, string>; handler: Handler } | undefined {
+    const parts = path.split('/');
+    for (const r of this.routes) {
+      if (r.method !== method || r.segments.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      if (r.segments.every((s, i) => (s.startsWith(':') ? Boolean((params[s.slice(1)] = decodeURIComponent(parts[i] ?? ''))) : s === parts[i]))) {
+        return { route: r.route, params, handler: r.handler };
       }
-    });
-  });
-  if (total > 6000) errors.push(['embeds', 'MAX_EMBED_SIZE_EXCEEDED', 'Embed size exceeds maximum size of 6000']);
-  const rows = body.components ?? [];
-  if (rows.length > 5) errors.push(tooLong('components', 5));
-  const customIds = new Set<string>();
-  rows.forEach((row, i) => {
-    // Only classic action rows of buttons (and selects) are modelled; Components V2 layouts are not.
-    if (row.type !== ComponentType.ActionRow) return void errors.push([`components.${i}.type`, 'UNION_TYPE_CHOICES', 'Value of field "type" must be one of (1,).']);
-    if (row.components.length > 5) errors.push(tooLong(`components.${i}.components`, 5));
-    row.components.forEach((c, j) => {
-      const at = `components.${i}.components.${j}`;
-      if (c.type !== ComponentType.Button) return;
-      if ('label' in c && (c.label?.length ?? 0) > 80) errors.push(tooLong(`${at}.label`, 80));
-      if ('url' in c) return; // a link button (style 5) has a url and no custom_id
-      if (!('custom_id' in c) || !c.custom_id) return void errors.push(required(`${at}.custom_id`));
-      if (c.custom_id.length > 100) errors.push(tooLong(`${at}.custom_id`, 100));
-      if (customIds.has(c.custom_id)) errors.push([`${at}.custom_id`, 'COMPONENT_CUSTOM_ID_DUPLICATED', 'Component custom id cannot be duplicated']);
-      customIds.add(c.custom_id);
-    });
-  });
-  return errors;
-}
-
-/** Refuses a body that would make an empty message (50006), as Discord does on create. */
-export function assertNotEmpty(body: MessageBody, files: UploadedFile[]): void {
-  if (!body.content && !body.embeds?.length && !body.components?.length && files.length === 0) {
-    throw new DiscordApiError(400, 50006, 'Cannot send an empty message');
+    }
+    return undefined;
   }
 }
 
-const NAME = /^[-_a-z0-9]{1,32}$/;
-
-/** Discord's checks of application commands (a bulk overwrite's list; a single create is a list of one). */
-export function commandErrors(commands: RESTPutAPIApplicationGuildCommandsJSONBody): FormError[] {
-  const errors: FormError[] = [];
-  const names = new Set<string>();
-  commands.forEach((c, i) => {
-    const type = c.type ?? ApplicationCommandType.ChatInput;
-    if (!NAME.test(c.name)) errors.push([`${i}.name`, 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid']);
-    if (names.has(`${type}:${c.name}`)) errors.push([`${i}.name`, 'APPLICATION_COMMANDS_DUPLICATE_NAME', 'Application command names must be unique']);
-    names.add(`${type}:${c.name}`);
-    // Only slash (chat input) commands have descriptions and options; context menu commands have neither.
-    if (type === ApplicationCommandType.ChatInput) {
-      const length = 'description' in c ? (c.description?.length ?? 0) : 0;
-      if (length < 1 || length > 100) errors.push(badLength(`${i}.description`, 1, 100));
-      if ('options' in c) optionErrors(c.options ?? [], `${i}.options`, errors);
-    }
-  });
-  return errors;
+function matches(pattern: string | RegExp, call: RestCall): boolean {
+  if (pattern instanceof RegExp) return pattern.test(`${call.method} ${call.path}`);
+  return pattern === call.route || pattern === `${call.method} ${call.route}`;
 }
 
-function optionErrors(options: APIApplicationCommandOption[], at: string, errors: FormError[]): void {
-  if (options.length > 25) errors.push(tooLong(at, 25));
-  let optionalSeen = false;
-  options.forEach((o, j) => {
-    if (!NAME.test(o.name)) errors.push([`${at}.${j}.name`, 'APPLICATION_COMMAND_INVALID_NAME', 'Command name is invalid']);
-    if (o.description.length < 1 || o.description.length > 100) errors.push(badLength(`${at}.${j}.description`, 1, 100));
-    if ('choices' in o && (o.choices?.length ?? 0) > 25) errors.push(tooLong(`${at}.${j}.choices`, 25));
-    // Subcommands (1) and groups (2) nest options; the rest are values, required ones first.
-    if (o.type === ApplicationCommandOptionType.Subcommand || o.type === ApplicationCommandOptionType.SubcommandGroup) optionErrors(o.options ?? [], `${at}.${j}.options`, errors);
-    else if (o.required && optionalSeen) errors.push([at, 'APPLICATION_COMMAND_OPTIONS_REQUIRED_INVALID', 'Required options must be placed before non-required options']);
-    else if (!o.required) optionalSeen = true;
-  });
+/** An injected failure as Discord sends it: 429 with its body and rate-limit headers, a 5xx, or an error code. */
+function failed(f: Failure, route: string): RestResult {
+  if (f.status === 429) {
+    return {
+      status: 429,
+      body: { message: 'You are being rate limited.', retry_after: f.retryAfterSec, global: false },
+      headers: {
+        // Retry-After in whole seconds, the body and X-RateLimit-Reset-After to the millisecond, as Discord does.
+        'retry-after': String(Math.ceil(f.retryAfterSec)),
+        'x-ratelimit-limit': '5',
+        'x-ratelimit-remaining': '0',
+        'x-ratelimit-reset': (Date.now() / 1000 + f.retryAfterSec).toFixed(3),
+        'x-ratelimit-reset-after': f.retryAfterSec.toFixed(3),
+        'x-ratelimit-bucket': Buffer.from(route).toString('hex').slice(0, 32),
+        'x-ratelimit-scope': 'user',
+      },
+    };
+  }
+  if ('code' in f) return { status: f.status, body: { message: f.message, code: f.code } };
+  return { status: f.status, body: { message: `${f.status}: ${STATUS_CODES[f.status] ?? ''}`, code: 0 } };
 }

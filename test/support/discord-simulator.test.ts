@@ -150,11 +150,31 @@ describe('Discord simulator: gateway and interactions with the discord.js client
     expect(twice.content()).toBe('first');
 
     const late = sim.interact({ name: 'slow' });
+    // Until the interaction is acknowledged its webhook does not exist.
+    expect(await caught(rest.post(Routes.webhook(sim.applicationId, late.token), { body: { content: 'early' }, auth: false }))).toMatchObject({ status: 404, code: 10015 });
     await expect(late.callback).rejects.toThrow(`got no initial response within ${DEADLINE_MS} ms`);
     await sim.waitFor(() => errors.length === 2);
     expect(errors[1]).toMatchObject({ status: 404, code: 10062, message: 'Unknown interaction' });
     expect(late.attempts[0]!.afterMs).toBeGreaterThan(DEADLINE_MS);
     expect(late.original()).toBeUndefined();
+  });
+
+  it('answers withResponse with the callback resource, and deleteReply removes the response', async () => {
+    const seen: unknown[] = [];
+    onInteraction = async (i) => {
+      if (!i.isChatInputCommand()) return;
+      const response = await i.reply({ content: 'r1: down 4 min', withResponse: true });
+      seen.push(response.interaction.responseMessageId, response.resource?.message?.content);
+      await i.deleteReply();
+    };
+    const handle = sim.interact({ name: 'status' });
+    await handle.callback;
+    const id = await sim.waitFor(() => seen[0] as string | undefined);
+    await sim.waitFor(() => !sim.messages.has(id));
+    expect(seen).toEqual([id, 'r1: down 4 min']);
+    expect(sim.callsTo('POST /interactions/:interaction/:token/callback').at(-1)).toMatchObject({ query: { with_response: 'true' }, status: 200 });
+    expect(handle.original()).toBeUndefined();
+    await sim.waitFor(() => !(client.channels.cache.get(OPS) as TextChannel).messages.cache.has(id)); // MESSAGE_DELETE
   });
 
   it('button clicks: deferUpdate + message.edit, deferUpdate + editReply, update() all change the clicked message in place', async () => {
@@ -268,6 +288,8 @@ describe('Discord simulator: REST with @discordjs/rest', () => {
     const history = (await rest.get(Routes.channelMessages(OPS), { query: new URLSearchParams({ limit: '2' }) })) as APIMessage[];
     expect(history.map((m) => [m.type, m.message_reference?.message_id ?? m.id])).toEqual([[6, posted.id], [0, posted.id]]);
     expect(await rest.get(Routes.channelMessage(OPS, posted.id))).toMatchObject({ pinned: true });
+    // An edit may not leave a message empty.
+    expect(await caught(rest.patch(Routes.channelMessage(OPS, posted.id), { body: { content: '', embeds: [], components: [] } }))).toMatchObject({ status: 400, code: 50006 });
     expect(await caught(rest.get(Routes.channelMessage(OPS, '1')))).toMatchObject({ status: 404, code: 10008, message: 'Unknown Message' });
   });
 

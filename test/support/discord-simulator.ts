@@ -1,19 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  ApplicationCommandOptionType,
   ApplicationCommandType,
   ApplicationFlags,
-  ApplicationIntegrationType,
   ChannelType,
   ComponentType,
   EmbedType,
   GatewayDispatchEvents,
   GatewayIntentBits,
-  InteractionContextType,
   InteractionResponseType,
-  InteractionType,
   Locale,
   MessageFlags,
   MessageType,
@@ -21,75 +16,61 @@ import {
   PermissionFlagsBits,
   type APIApplicationCommand,
   type APIAttachment,
-  type APIChatInputApplicationCommandGuildInteraction,
   type APIGuildMember,
   type APIMessage,
-  type APIMessageComponentGuildInteraction,
   type APIOverwrite,
   type APIUser,
   type RESTPutAPIApplicationGuildCommandsJSONBody,
 } from 'discord.js';
+import { assertNotEmpty, check, commandErrors, invalidFormBody, messageErrors, type FormError, type MessageBody } from './discord-forms';
 import { Gateway, type GatewaySession } from './discord-gateway';
-import {
-  BOT_DEFAULT,
-  DEFAULT_GUILD,
-  apiChannel,
-  apiMember,
-  apiUser,
-  buildGuild,
-  guildCreate,
-  permissionsOf,
-  snowflake,
-  type SimChannel,
-  type SimGuild,
-  type SimGuildConfig,
-  type SimMemberConfig,
-  type SimUserConfig,
-} from './discord-guild';
+import { BOT_DEFAULT, DEFAULT_GUILD, apiChannel, apiMember, apiUser, buildGuild, guildCreate, permissionsOf, snowflake, type SimChannel, type SimGuild, type SimGuildConfig, type SimMemberConfig, type SimUserConfig } from './discord-guild';
+import { ATTACHMENT_LIMIT, commandData, interactionPayload, liveInteraction, type ButtonInput, type CommandInput, type InteractionHandle, type LiveInteraction } from './discord-interactions';
 import {
   DiscordApiError,
+  RestApi,
   alreadyAcknowledged,
-  assertNotEmpty,
-  commandErrors,
-  invalidFormBody,
-  messageErrors,
   missingAccess,
   missingPermissions,
-  notFound,
-  readBody,
-  unauthorized,
   unknownChannel,
   unknownGuild,
   unknownInteraction,
   unknownMember,
   unknownMessage,
   unknownWebhook,
-  type FormError,
-  type MessageBody,
+  type Failure,
+  type Handler,
+  type RestCall,
+  type RestRequest,
+  type RestResult,
   type UploadedFile,
 } from './discord-rest';
 import { until } from './until';
 
 export type { GatewaySession } from './discord-gateway';
 export type { SimChannel, SimChannelConfig, SimGuild, SimGuildConfig, SimMemberConfig, SimRoleConfig, SimUserConfig } from './discord-guild';
+export type { ButtonInput, CallbackAttempt, CommandInput, InteractionCallback, InteractionHandle, SimInteractionPayload } from './discord-interactions';
+export type { Failure, RestCall } from './discord-rest';
 
 /**
- * A Discord API stand-in on 127.0.0.1 for tests: REST (API v10) and the gateway WebSocket on
- * one port, so the real discord.js logs in against it by configuration alone
- * (`new Client({ intents, rest: { api: sim.apiUrl } })`; `new REST({ api: sim.apiUrl })`).
- * It keeps guilds, channels, messages, pins and guild commands, answers with Discord's JSON
- * error codes and form limits, enforces the bot's permissions (VIEW_CHANNEL → 50001, others →
- * 50013), records every REST call, fails calls on demand (429 with Discord's rate-limit headers,
- * 5xx, any error code), and dispatches interactions to the connected bot (`interact`), holding
- * the bot to the 3 s deadline of its initial response. Changes made through REST reach the bot
- * as gateway events (CHANNEL_CREATE/UPDATE, CHANNEL_PINS_UPDATE with GUILDS; MESSAGE_CREATE/
- * UPDATE/DELETE with GUILD_MESSAGES), as on Discord.
+ * A Discord API stand-in on 127.0.0.1 for tests: REST (API v10, discord-rest.ts) and the
+ * gateway WebSocket (discord-gateway.ts) on one port, so the real discord.js logs in against it
+ * by configuration alone (`new Client({ intents, rest: { api: sim.apiUrl } })`;
+ * `new REST({ api: sim.apiUrl })`). It keeps guilds, channels, messages, pins and guild
+ * commands; answers with Discord's JSON error codes and form limits (discord-forms.ts);
+ * enforces the bot's permissions (no VIEW_CHANNEL: 50001, anything else missing: 50013);
+ * records every REST call and fails calls on demand (429 with Discord's rate-limit headers,
+ * 5xx, any error code); and dispatches interactions to the connected bot (`interact`,
+ * discord-interactions.ts), holding it to the 3 s deadline of the initial response. Changes
+ * made through REST reach the bot as gateway events, as on Discord: CHANNEL_CREATE/UPDATE and
+ * CHANNEL_PINS_UPDATE with the GUILDS intent, MESSAGE_CREATE/UPDATE/DELETE with GUILD_MESSAGES.
  */
 export interface DiscordSimulatorOptions {
   applicationId?: string;
   botToken?: string;
   /** The bot's user; its id defaults to the application's, as for bots made since 2020. */
   botUser?: SimUserConfig;
+  /** Default: one guild (DEFAULT_GUILD: alice, bob, viv; #ops; an incidents category). */
   guilds?: SimGuildConfig[];
   /** HELLO's heartbeat interval (Discord: 41250 ms). */
   heartbeatIntervalMs?: number;
@@ -101,111 +82,6 @@ export interface DiscordSimulatorOptions {
   privilegedIntents?: number;
 }
 
-/** How `failNext` fails a call: a 429 with Discord's body and headers, a bare 5xx, or any Discord error. */
-export type Failure = { status: 429; retryAfterSec: number } | { status: 500 | 502 | 503 | 504 } | { status: 400 | 401 | 403 | 404; code: number; message: string };
-
-export interface RestCall {
-  method: string;
-  /** The path under /api/v10, e.g. `/channels/123/messages`. */
-  path: string;
-  /** The route it matched, e.g. `/channels/:channel/messages` (the path itself if none did). */
-  route: string;
-  query: Record<string, string>;
-  /** The JSON body (multipart's `payload_json`). */
-  body: unknown;
-  /** Uploaded files' names. */
-  files: string[];
-  status: number;
-  at: number;
-}
-
-/** An accepted initial response to an interaction. */
-export interface InteractionCallback {
-  type: InteractionResponseType;
-  data?: MessageBody;
-  /** `data.flags` (64: ephemeral). */
-  flags: number;
-  at: number;
-  /** Milliseconds after the interaction was dispatched. */
-  afterMs: number;
-}
-
-/** An initial response as it was tried, accepted (204/200) or refused (404 10062, 400 40060, …). */
-export interface CallbackAttempt {
-  type: number;
-  at: number;
-  afterMs: number;
-  status: number;
-  code?: number;
-}
-
-export interface CommandInput {
-  name: string;
-  subcommand?: string;
-  /** Option values by name: strings, integers, other numbers, booleans (a registered command's option types win). */
-  options?: Record<string, string | number | boolean>;
-  /** Who runs it: a guild member's id or username, or any member (default: the guild's first member). */
-  member?: string | SimMemberConfig;
-  guildId?: string;
-  /** Default: the guild's first text channel. */
-  channelId?: string;
-  locale?: Locale;
-}
-
-export interface ButtonInput {
-  customId: string;
-  /** The message the button is on, or its id (the button must be on it, and enabled). */
-  message: string | { id: string };
-  member?: string | SimMemberConfig;
-  guildId?: string;
-  locale?: Locale;
-}
-
-export type SimInteractionPayload = APIChatInputApplicationCommandGuildInteraction | APIMessageComponentGuildInteraction;
-
-/** A dispatched interaction, to watch how the bot answers it. */
-export interface InteractionHandle {
-  id: string;
-  token: string;
-  kind: 'command' | 'button';
-  /** The INTERACTION_CREATE payload as sent. */
-  payload: SimInteractionPayload;
-  dispatchedAt: number;
-  /** The first accepted initial response; rejects if none came within the deadline. */
-  callback: Promise<InteractionCallback>;
-  attempts: CallbackAttempt[];
-  /** The message the person sees: a command's response (once there is one), a button's message. */
-  original(): APIMessage | undefined;
-  followUps(): APIMessage[];
-  /** `original()`'s content now. */
-  content(): string | undefined;
-}
-
-interface LiveInteraction {
-  handle: InteractionHandle;
-  acked?: InteractionCallback;
-  originalId?: string;
-  followUpIds: string[];
-  settle: { resolve: (c: InteractionCallback) => void; reject: (e: Error) => void };
-  timer: NodeJS.Timeout;
-}
-
-interface RestRequest {
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body: Record<string, unknown>;
-  files: UploadedFile[];
-}
-interface RestResult {
-  status?: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
-type Handler = (req: RestRequest) => RestResult | undefined;
-
-/** Bots' upload limit per file (also interactions' `attachment_size_limit`). */
-const ATTACHMENT_LIMIT = 10 * 1024 * 1024;
-const LOADING = 1 << 7; // MessageFlags.Loading: a deferred response's "is thinking…"
 const MAX_PINS = 50;
 const MAX_CATEGORY_CHANNELS = 50;
 
@@ -215,8 +91,8 @@ export class DiscordSimulator {
   readonly botUser: APIUser;
   /** `http://127.0.0.1:PORT/api` once started: discord.js's and @discordjs/rest's `api` option. */
   apiUrl = '';
+  /** `ws://127.0.0.1:PORT/gateway`, as GET /gateway/bot gives it. */
   gatewayUrl = '';
-  readonly calls: RestCall[] = [];
   readonly guilds = new Map<string, SimGuild>();
   readonly channels = new Map<string, SimChannel>();
   /** Every message, ephemeral ones included, by id. */
@@ -228,17 +104,17 @@ export class DiscordSimulator {
   readonly interactions: InteractionHandle[] = [];
 
   private readonly options: Required<Omit<DiscordSimulatorOptions, 'applicationId' | 'botToken' | 'botUser'>>;
+  private readonly applicationFlags: number;
   private readonly gateway: Gateway;
+  private readonly rest: RestApi;
   private readonly botRoleIds = new Map<string, string>();
   private readonly live = new Map<string, LiveInteraction>();
   private readonly pinnedAt = new Map<string, string>();
-  private readonly failures: { pattern: string | RegExp; failure: Failure }[] = [];
-  private readonly routes: { method: string; route: string; segments: string[]; handler: Handler }[];
   private server?: Server;
 
   constructor(opts: DiscordSimulatorOptions = {}) {
     this.applicationId = opts.applicationId ?? '1200000000000000001';
-    this.botToken = opts.botToken ?? `${Buffer.from(this.applicationId).toString('base64url')}.sim.${randomBytes(20).toString('base64url')}`;
+    this.botToken = opts.botToken ?? `${Buffer.from(this.applicationId).toString('base64url')}.sim.${snowflake()}`;
     this.botUser = apiUser(opts.botUser ?? { id: this.applicationId, username: 'statetrace' }, true);
     this.options = {
       guilds: opts.guilds ?? [DEFAULT_GUILD],
@@ -250,30 +126,27 @@ export class DiscordSimulator {
     for (const g of this.options.guilds) this.botRoleIds.set(g.id, snowflake());
     const granted = this.options.privilegedIntents;
     // The portal's privileged-intent switches show in the application's flags ("…_LIMITED": allowed, unverified app).
-    const flags =
+    this.applicationFlags =
       (granted & GatewayIntentBits.GuildPresences ? ApplicationFlags.GatewayPresenceLimited : 0) |
       (granted & GatewayIntentBits.GuildMembers ? ApplicationFlags.GatewayGuildMembersLimited : 0) |
       (granted & GatewayIntentBits.MessageContent ? ApplicationFlags.GatewayMessageContentLimited : 0);
     this.gateway = new Gateway({
       token: this.botToken,
       user: this.botUser,
-      application: { id: this.applicationId, flags, flags_new: String(flags) },
+      application: { id: this.applicationId, flags: this.applicationFlags, flags_new: String(this.applicationFlags) },
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       privilegedIntents: granted,
       url: () => this.gatewayUrl,
       guildIds: () => [...this.guilds.keys()],
       guildCreate: (id, intents) => guildCreate(this.guild(id), this.channelsOf(id), this.botUser.id, Boolean(intents & GatewayIntentBits.GuildPresences)),
     });
-    this.routes = Object.entries(this.handlers()).map(([key, handler]) => {
-      const [method = '', route = ''] = key.split(' ');
-      return { method, route, segments: route.split('/'), handler };
-    });
+    this.rest = new RestApi(this.handlers(), this.botToken);
     this.load();
   }
 
   /** Listens on 127.0.0.1 (a free port); resolves with `apiUrl`. */
   async start(): Promise<string> {
-    const server = createServer((req, res) => void this.serve(req, res));
+    const server = createServer((req, res) => void this.rest.serve(req, res));
     server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
       if (!this.gateway.upgrade(req, socket, head)) socket.destroy();
     });
@@ -298,17 +171,23 @@ export class DiscordSimulator {
   /** Back to the configured guilds and channels: no messages, commands, interactions, calls or pending failures. Gateway sessions stay. */
   reset(): void {
     this.settleAll('the Discord simulator was reset');
-    this.calls.length = 0;
+    this.rest.reset();
     this.interactions.length = 0;
-    this.failures.length = 0;
     for (const m of [this.guilds, this.channels, this.messages, this.files, this.commands, this.pinnedAt]) m.clear();
     this.load();
   }
 
+  /** Every REST call, in order. */
+  get calls(): RestCall[] {
+    return this.rest.calls;
+  }
+
+  /** Gateway sessions (identified connections), oldest first. */
   get sessions(): GatewaySession[] {
     return this.gateway.sessions;
   }
 
+  /** A guild (default: the first configured). */
   guild(id = this.options.guilds[0]?.id ?? ''): SimGuild {
     const guild = this.guilds.get(id);
     if (!guild) throw unknownGuild();
@@ -336,18 +215,19 @@ export class DiscordSimulator {
       .sort((a, b) => (this.pinnedAt.get(b.id) ?? '').localeCompare(this.pinnedAt.get(a.id) ?? ''));
   }
 
+  /** A guild's commands (default: the first guild's). */
   commandsOf(guildId = this.guild().id): APIApplicationCommand[] {
     return this.commands.get(guildId) ?? [];
   }
 
   /** Calls whose route is `pattern` (`'/channels/:channel/messages'`, optionally after a method: `'POST /…'`), or whose `METHOD path` it matches. */
   callsTo(pattern: string | RegExp): RestCall[] {
-    return this.calls.filter((c) => matches(pattern, c));
+    return this.rest.callsTo(pattern);
   }
 
   /** The next `times` REST calls matching `pattern` (as in `callsTo`) fail this way, after authentication. */
   failNext(pattern: string | RegExp, failure: Failure, times = 1): void {
-    for (let i = 0; i < times; i++) this.failures.push({ pattern, failure });
+    this.rest.failNext(pattern, failure, times);
   }
 
   /** Op 7 to the bot: reconnect and RESUME (discord.js does; missed dispatches are replayed). */
@@ -365,67 +245,32 @@ export class DiscordSimulator {
 
   /**
    * Dispatches INTERACTION_CREATE to the newest connected session: a slash command
-   * (`{ name, subcommand?, options? }`) or a button click (`{ customId, message }`).
+   * (`{ name, subcommand?, options? }`) or a click on a button of a message (`{ customId, message }`).
    */
   interact(input: CommandInput | ButtonInput): InteractionHandle {
     const session = this.gateway.openSession();
     if (!session) throw new Error('no bot is connected to the Discord simulator gateway');
     const guild = this.guild(input.guildId);
-    const dispatchedAt = Date.now();
-    const id = snowflake(dispatchedAt);
-    const token = `aW50ZXJhY3Rpb246${Buffer.from(id).toString('base64url')}${randomBytes(48).toString('base64url')}`;
-    const member = this.memberFor(guild, input.member);
-    const clicked = 'customId' in input ? this.clickable(input) : undefined;
-    const channelId = clicked?.channel_id ?? ('channelId' in input ? input.channelId : undefined);
+    let what: Parameters<typeof interactionPayload>[1];
+    let channelId: string | undefined;
+    if ('customId' in input) {
+      const clicked = this.clickable(input);
+      what = { clicked, customId: input.customId };
+      channelId = clicked.channel_id;
+    } else {
+      const registered = this.commandsOf(guild.id).find((c) => c.name === input.name && c.type === ApplicationCommandType.ChatInput);
+      what = { command: commandData(input, guild.id, registered) };
+      channelId = input.channelId;
+    }
     const channel = channelId ? this.channels.get(channelId) : this.channelsOf(guild.id).find((c) => c.type === ChannelType.GuildText);
     if (!channel || channel.guild_id !== guild.id) throw new Error(`no channel ${channelId ?? '(text)'} in guild ${guild.id}`);
-    const memberPermissions = permissionsOf(guild, member, channel).toString();
-    // Interactions carry the channel without its overwrites, with the member's permissions in it.
-    const { permission_overwrites: _overwrites, ...partialChannel } = channel;
-    const base = {
-      id,
-      application_id: this.applicationId,
-      token,
-      version: 1 as const,
-      guild_id: guild.id,
-      guild: { id: guild.id, locale: Locale.EnglishUS, features: [] },
-      guild_locale: Locale.EnglishUS,
-      channel: { ...partialChannel, permissions: memberPermissions },
-      channel_id: channel.id,
-      member: { ...member, permissions: memberPermissions },
-      locale: input.locale ?? Locale.EnglishUS,
-      app_permissions: permissionsOf(guild, this.botMember(guild), channel).toString(),
-      entitlements: [],
-      authorizing_integration_owners: { [ApplicationIntegrationType.GuildInstall]: guild.id },
-      context: InteractionContextType.Guild,
-      attachment_size_limit: ATTACHMENT_LIMIT,
-    };
-    const payload: SimInteractionPayload =
-      'customId' in input && clicked
-        ? { ...base, type: InteractionType.MessageComponent, message: clicked, data: { custom_id: input.customId, component_type: ComponentType.Button } }
-        : { ...base, type: InteractionType.ApplicationCommand, data: this.commandData(guild.id, input as CommandInput) };
-
-    let settle!: LiveInteraction['settle'];
-    const callback = new Promise<InteractionCallback>((resolve, reject) => (settle = { resolve, reject }));
-    callback.catch(() => undefined); // a test that never awaits it must not see an unhandled rejection
-    const live: LiveInteraction = {
-      followUpIds: [],
-      settle,
-      timer: setTimeout(() => settle.reject(new Error(`interaction ${id} got no initial response within ${this.options.interactionDeadlineMs} ms`)), this.options.interactionDeadlineMs),
-      handle: {
-        id,
-        token,
-        kind: clicked ? 'button' : 'command',
-        payload,
-        dispatchedAt,
-        callback,
-        attempts: [],
-        original: () => this.messages.get(live.originalId ?? clicked?.id ?? ''),
-        followUps: () => live.followUpIds.flatMap((m) => this.messages.get(m) ?? []),
-        content: () => live.handle.original()?.content,
-      },
-    };
-    this.live.set(id, live);
+    const member = this.memberFor(guild, input.member);
+    const payload = interactionPayload(
+      { applicationId: this.applicationId, guildId: guild.id, channel, member, memberPermissions: permissionsOf(guild, member, channel), appPermissions: permissionsOf(guild, this.botMember(guild), channel), locale: input.locale },
+      what,
+    );
+    const live = liveInteraction(payload, this.options.interactionDeadlineMs, this.messages);
+    this.live.set(payload.id, live);
     this.interactions.push(live.handle);
     this.gateway.dispatchTo(session, GatewayDispatchEvents.InteractionCreate, payload);
     return live.handle;
@@ -471,84 +316,18 @@ export class DiscordSimulator {
     return message;
   }
 
-  private commandData(guildId: string, input: CommandInput): APIChatInputApplicationCommandGuildInteraction['data'] {
-    const registered = this.commandsOf(guildId).find((c) => c.name === input.name && c.type === ApplicationCommandType.ChatInput);
-    const sub = registered?.options?.find((o) => o.name === input.subcommand);
-    const schema = (sub && 'options' in sub ? sub.options : registered?.options) ?? [];
-    const values = Object.entries(input.options ?? {}).map(([name, value]) => {
-      const declared = schema.find((o) => o.name === name)?.type;
-      const inferred = typeof value === 'string' ? ApplicationCommandOptionType.String : typeof value === 'boolean' ? ApplicationCommandOptionType.Boolean : Number.isInteger(value) ? ApplicationCommandOptionType.Integer : ApplicationCommandOptionType.Number;
-      return { name, type: declared ?? inferred, value };
-    });
-    const options = input.subcommand ? [{ name: input.subcommand, type: ApplicationCommandOptionType.Subcommand, options: values }] : values;
-    return {
-      id: registered?.id ?? snowflake(),
-      name: input.name,
-      type: ApplicationCommandType.ChatInput,
-      guild_id: guildId,
-      ...(options.length > 0 && { options }),
-    } as APIChatInputApplicationCommandGuildInteraction['data'];
-  }
-
-  // ---- HTTP ----
-
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sim');
-    const method = req.method ?? 'GET';
-    const path = url.pathname.replace(/^\/api\/v10(?=\/)/, '');
-    const match = url.pathname === path ? undefined : this.match(method, path);
-    const call: RestCall = { method, path, route: match?.route ?? path, query: Object.fromEntries(url.searchParams), body: undefined, files: [], status: 0, at: Date.now() };
-    this.calls.push(call);
-    let result: RestResult;
-    try {
-      const { body, files } = await readBody(req);
-      call.body = body;
-      call.files = files.map((f) => f.filename);
-      if (!match) throw notFound();
-      // Interaction responses and webhooks are authorized by the token in their path, not a bot token.
-      const tokenInPath = match.route.startsWith('/interactions/') || match.route.startsWith('/webhooks/');
-      if (!tokenInPath && req.headers.authorization !== `Bot ${this.botToken}`) throw unauthorized();
-      const index = this.failures.findIndex((f) => matches(f.pattern, call));
-      const failure = index >= 0 ? this.failures.splice(index, 1)[0] : undefined;
-      result = failure
-        ? failed(failure.failure, match.route)
-        : (match.handler({ params: match.params, query: url.searchParams, body: (body ?? {}) as Record<string, unknown>, files }) ?? {});
-    } catch (err) {
-      const e = err instanceof DiscordApiError ? err : new DiscordApiError(500, 0, `500: Internal Server Error (simulator: ${String(err)})`);
-      result = { status: e.status, body: e.body() };
-    }
-    call.status = result.status ?? (result.body === undefined ? 204 : 200);
-    if (result.body === undefined) {
-      res.writeHead(call.status, result.headers).end();
-    } else {
-      res.writeHead(call.status, { 'content-type': 'application/json', ...result.headers }).end(JSON.stringify(result.body));
-    }
-  }
-
-  private match(method: string, path: string): { route: string; params: Record<string, string>; handler: Handler } | undefined {
-    const parts = path.split('/');
-    for (const r of this.routes) {
-      if (r.method !== method || r.segments.length !== parts.length) continue;
-      const params: Record<string, string> = {};
-      if (r.segments.every((s, i) => (s.startsWith(':') ? Boolean((params[s.slice(1)] = decodeURIComponent(parts[i] ?? ''))) : s === parts[i]))) {
-        return { route: r.route, params, handler: r.handler };
-      }
-    }
-    return undefined;
-  }
-
   /** The REST routes, in matching order (literal segments before parameters where both could match). */
   private handlers(): Record<string, Handler> {
     const ok = (body: unknown, status = 200): RestResult => ({ status, body });
     return {
       'GET /gateway/bot': () => ok({ url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 1000 - this.sessions.length, reset_after: 86_400_000, max_concurrency: 1 } }),
       'GET /users/@me': () => ok({ ...this.botUser, verified: true, mfa_enabled: false, flags: 0, email: null, locale: Locale.EnglishUS }),
-      'GET /applications/@me': () => ok({ id: this.applicationId, name: this.botUser.username, icon: null, description: '', bot_public: false, bot_require_code_grant: false, bot: this.botUser, verify_key: '0'.repeat(64), flags: 0, team: null }),
+      'GET /applications/@me': () => ok({ id: this.applicationId, name: this.botUser.username, icon: null, description: '', bot_public: false, bot_require_code_grant: false, bot: this.botUser, verify_key: '0'.repeat(64), flags: this.applicationFlags, team: null }),
 
       'GET /applications/:application/guilds/:guild/commands': ({ params }) => ok(this.commandsIn(params).list),
       'PUT /applications/:application/guilds/:guild/commands': ({ params, body }) => {
         const { guild, list } = this.commandsIn(params);
-        if (!Array.isArray(body)) throw invalidFormBody([['_errors', 'BASE_TYPE_ARRAY', 'Must be an array.']]);
+        if (!Array.isArray(body)) throw invalidFormBody([['', 'BASE_TYPE_ARRAY', 'Must be an array.']]);
         const wanted = body as RESTPutAPIApplicationGuildCommandsJSONBody;
         check(commandErrors(wanted));
         this.commands.set(guild, wanted.map((c) => this.command(guild, c, list)));
@@ -579,8 +358,7 @@ export class DiscordSimulator {
           guild.id,
           {
             id: snowflake(),
-            // Discord lowercases text channel names and turns spaces into dashes.
-            name: type === ChannelType.GuildText ? (body.name as string).toLowerCase().replace(/\s+/g, '-') : (body.name as string),
+            name: channelName(type, body.name as string),
             type,
             parent_id: parent?.id ?? null,
             topic: (body.topic as string | undefined) ?? null,
@@ -612,7 +390,7 @@ export class DiscordSimulator {
         if (body.permission_overwrites) this.botNeeds(guild, channel, PermissionFlagsBits.ManageRoles);
         check(this.channelErrors(guild, body, channel.type, channel));
         const patch: Partial<SimChannel> = {};
-        if (typeof body.name === 'string') patch.name = channel.type === ChannelType.GuildText ? body.name.toLowerCase().replace(/\s+/g, '-') : body.name;
+        if (typeof body.name === 'string') patch.name = channelName(channel.type, body.name);
         if ('topic' in body && channel.type === ChannelType.GuildText) Object.assign(patch, { topic: body.topic });
         if ('parent_id' in body && channel.type === ChannelType.GuildText) Object.assign(patch, { parent_id: body.parent_id ?? null });
         if (typeof body.position === 'number') patch.position = body.position;
@@ -663,11 +441,7 @@ export class DiscordSimulator {
         return ok(this.post(channel, body, files, {}));
       },
       'GET /channels/:channel/messages/:message': ({ params }) => ok(this.messageIn(this.readable(params.channel), params.message)),
-      'PATCH /channels/:channel/messages/:message': ({ params, body, files }) => {
-        const message = this.messageIn(this.readable(params.channel), params.message);
-        if (message.author.id !== this.botUser.id) throw new DiscordApiError(403, 50005, 'Cannot edit a message authored by another user');
-        return ok(this.edit(message, body, files));
-      },
+      'PATCH /channels/:channel/messages/:message': ({ params, body, files }) => ok(this.edit(this.messageIn(this.readable(params.channel), params.message), body, files)),
 
       'POST /interactions/:interaction/:token/callback': (req) => this.respond(req),
       'POST /webhooks/:application/:token': ({ params, query, body, files }) => {
@@ -778,15 +552,18 @@ export class DiscordSimulator {
     return message;
   }
 
-  /** Edits a message in place (the fields given replace the old; `attachments` lists the ones to keep). */
+  /** Edits a message in place: the fields given replace the old (`attachments` lists the ones to keep); it may not end up empty. */
   private edit(message: APIMessage, body: MessageBody, files: UploadedFile[]): APIMessage {
     check(messageErrors(body));
-    if (body.content !== undefined) message.content = body.content ?? '';
-    if (body.embeds !== undefined) message.embeds = (body.embeds ?? []).map((e) => ({ type: EmbedType.Rich, ...e }));
-    if (body.components !== undefined) message.components = body.components ?? [];
-    const kept = body.attachments ? message.attachments.filter((a) => body.attachments?.some((k) => String(k.id) === a.id)) : message.attachments;
-    message.attachments = [...kept, ...this.attach(this.channelOf(message.channel_id), files)];
-    message.flags = (message.flags ?? 0) & ~LOADING;
+    const next = {
+      content: body.content ?? message.content,
+      embeds: body.embeds ? body.embeds.map((e) => ({ type: EmbedType.Rich, ...e })) : message.embeds,
+      components: body.components ?? message.components,
+      attachments: body.attachments ? message.attachments.filter((a) => body.attachments?.some((k) => String(k.id) === a.id)) : message.attachments,
+    };
+    assertNotEmpty(next, files);
+    Object.assign(message, next, { attachments: [...next.attachments, ...this.attach(this.channelOf(message.channel_id), files)] });
+    message.flags = (message.flags ?? 0) & ~MessageFlags.Loading;
     message.edited_timestamp = new Date().toISOString();
     if (!((message.flags ?? 0) & MessageFlags.Ephemeral)) {
       this.gateway.dispatch(GatewayDispatchEvents.MessageUpdate, { ...message, guild_id: this.channelOf(message.channel_id).guild_id }, GatewayIntentBits.GuildMessages);
@@ -800,7 +577,8 @@ export class DiscordSimulator {
     return files.map((f) => {
       const id = snowflake();
       this.files.set(id, f.bytes);
-      const url = `${this.apiUrl.replace(/\/api$/, '')}/attachments/${channel.id}/${id}/${encodeURIComponent(f.filename)}`;
+      // Where Discord's CDN would serve it; the simulator keeps the bytes in `files` instead.
+      const url = `https://cdn.discordapp.com/attachments/${channel.id}/${id}/${encodeURIComponent(f.filename)}`;
       return { id, filename: f.filename, size: f.bytes.length, url, proxy_url: url, content_type: f.contentType };
     });
   }
@@ -853,13 +631,14 @@ export class DiscordSimulator {
   /** An interaction's initial response: within the deadline, once, of a type that fits the interaction. */
   private respond({ params, query, body, files }: RestRequest): RestResult {
     const live = this.live.get(params.interaction ?? '');
+    if (!live || live.handle.token !== params.token) throw unknownInteraction();
     const at = Date.now();
     const type = body.type as InteractionResponseType;
+    /** Records the attempt; throws `error` if it was refused. */
     const attempt = (status: number, error?: DiscordApiError) => {
-      if (live) live.handle.attempts.push({ type, at, afterMs: at - live.handle.dispatchedAt, status, ...(error && { code: error.code }) });
+      live.handle.attempts.push({ type, at, afterMs: at - live.handle.dispatchedAt, status, ...(error && { code: error.code }) });
       if (error) throw error;
     };
-    if (!live || live.handle.token !== params.token) throw unknownInteraction();
     if (at - live.handle.dispatchedAt > this.options.interactionDeadlineMs) attempt(404, unknownInteraction());
     if (live.acked) attempt(400, alreadyAcknowledged());
     const { handle } = live;
@@ -883,7 +662,7 @@ export class DiscordSimulator {
         } as APIMessage['interaction_metadata'],
       };
       if (type === InteractionResponseType.ChannelMessageWithSource) live.originalId = this.post(channel, data, files, reply, MessageFlags.Ephemeral).id;
-      if (type === InteractionResponseType.DeferredChannelMessageWithSource) live.originalId = this.create(channel, {}, [], { ...reply, flags: LOADING | ephemeral }).id;
+      if (type === InteractionResponseType.DeferredChannelMessageWithSource) live.originalId = this.create(channel, {}, [], { ...reply, flags: MessageFlags.Loading | ephemeral }).id;
       if (type === InteractionResponseType.DeferredMessageUpdate) live.originalId = handle.payload.message?.id;
       if (type === InteractionResponseType.UpdateMessage) live.originalId = this.edit(this.messages.get(handle.payload.message?.id ?? '') ?? fail(unknownMessage()), data, files).id;
     } catch (err) {
@@ -902,7 +681,7 @@ export class DiscordSimulator {
         interaction: {
           id: handle.id,
           type: handle.payload.type,
-          ...(message && { response_message_id: message.id, response_message_loading: Boolean((message.flags ?? 0) & LOADING), response_message_ephemeral: Boolean((message.flags ?? 0) & MessageFlags.Ephemeral) }),
+          ...(message && { response_message_id: message.id, response_message_loading: Boolean((message.flags ?? 0) & MessageFlags.Loading), response_message_ephemeral: Boolean((message.flags ?? 0) & MessageFlags.Ephemeral) }),
         },
         resource: { type, ...(message && { message }) },
       },
@@ -925,12 +704,18 @@ export class DiscordSimulator {
   }
 }
 
+/** Discord lowercases text channel names and turns spaces into dashes; categories keep theirs. */
+function channelName(type: ChannelType, name: string): string {
+  return type === ChannelType.GuildText ? name.toLowerCase().replace(/\s+/g, '-') : name;
+}
+
 function fail(error: DiscordApiError): never {
   throw error;
 }
 
-function check(errors: FormError[]): void {
-  if (errors.length > 0) throw invalidFormBody(errors);
+/** A permission bitfield as Discord's decimal string (none if absent). */
+function bits(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : '0';
 }
 
 /** Permission overwrites from a body, or undefined if absent or not well-formed. */
@@ -939,35 +724,4 @@ function overwrites(raw: unknown): APIOverwrite[] | undefined {
   const list = raw as Partial<Record<keyof APIOverwrite, unknown>>[];
   const ok = list.every((o) => typeof o.id === 'string' && (o.type === OverwriteType.Role || o.type === OverwriteType.Member));
   return ok ? list.map((o) => ({ id: o.id as string, type: o.type as OverwriteType, allow: bits(o.allow), deny: bits(o.deny) })) : undefined;
-}
-
-/** A permission bitfield as Discord's decimal string (none if absent). */
-function bits(v: unknown): string {
-  return typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' ? String(v) : '0';
-}
-
-function matches(pattern: string | RegExp, call: Pick<RestCall, 'method' | 'path' | 'route'>): boolean {
-  if (pattern instanceof RegExp) return pattern.test(`${call.method} ${call.path}`);
-  return pattern === call.route || pattern === `${call.method} ${call.route}`;
-}
-
-/** An injected failure as Discord sends it: 429 with its body and rate-limit headers, a 5xx, or an error code. */
-function failed(f: Failure, route: string): RestResult {
-  if (f.status === 429) {
-    return {
-      status: 429,
-      body: { message: 'You are being rate limited.', retry_after: f.retryAfterSec, global: false },
-      headers: {
-        'retry-after': String(Math.ceil(f.retryAfterSec)),
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': (Date.now() / 1000 + f.retryAfterSec).toFixed(3),
-        'x-ratelimit-reset-after': f.retryAfterSec.toFixed(3),
-        'x-ratelimit-bucket': Buffer.from(route).toString('hex').slice(0, 32),
-        'x-ratelimit-scope': 'user',
-      },
-    };
-  }
-  if ('code' in f) return { status: f.status, body: { message: f.message, code: f.code } };
-  return { status: f.status, body: { message: `${f.status}: ${STATUS_CODES[f.status] ?? ''}`, code: 0 } };
 }
