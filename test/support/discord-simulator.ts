@@ -24,7 +24,22 @@ import {
 } from 'discord.js';
 import { assertNotEmpty, check, commandErrors, invalidFormBody, messageErrors, type FormError, type MessageBody } from './discord-forms';
 import { Gateway, type GatewaySession } from './discord-gateway';
-import { BOT_DEFAULT, DEFAULT_GUILD, apiChannel, apiMember, apiUser, buildGuild, guildCreate, permissionsOf, snowflake, type SimChannel, type SimGuild, type SimGuildConfig, type SimMemberConfig, type SimUserConfig } from './discord-guild';
+import {
+  BOT_DEFAULT,
+  DEFAULT_GUILD,
+  apiChannel,
+  apiMember,
+  apiUser,
+  buildGuild,
+  guildCreate,
+  permissionsOf,
+  snowflake,
+  type SimChannel,
+  type SimGuild,
+  type SimGuildConfig,
+  type SimMemberConfig,
+  type SimUserConfig,
+} from './discord-guild';
 import { ATTACHMENT_LIMIT, commandData, interactionPayload, liveInteraction, type ButtonInput, type CommandInput, type InteractionHandle, type LiveInteraction } from './discord-interactions';
 import {
   DiscordApiError,
@@ -265,10 +280,9 @@ export class DiscordSimulator {
     const channel = channelId ? this.channels.get(channelId) : this.channelsOf(guild.id).find((c) => c.type === ChannelType.GuildText);
     if (!channel || channel.guild_id !== guild.id) throw new Error(`no channel ${channelId ?? '(text)'} in guild ${guild.id}`);
     const member = this.memberFor(guild, input.member);
-    const payload = interactionPayload(
-      { applicationId: this.applicationId, guildId: guild.id, channel, member, memberPermissions: permissionsOf(guild, member, channel), appPermissions: permissionsOf(guild, this.botMember(guild), channel), locale: input.locale },
-      what,
-    );
+    const memberPermissions = permissionsOf(guild, member, channel);
+    const appPermissions = permissionsOf(guild, this.botMember(guild), channel);
+    const payload = interactionPayload({ applicationId: this.applicationId, guildId: guild.id, channel, member, memberPermissions, appPermissions, locale: input.locale }, what);
     const live = liveInteraction(payload, this.options.interactionDeadlineMs, this.messages);
     this.live.set(payload.id, live);
     this.interactions.push(live.handle);
@@ -322,7 +336,8 @@ export class DiscordSimulator {
     return {
       'GET /gateway/bot': () => ok({ url: this.gatewayUrl, shards: 1, session_start_limit: { total: 1000, remaining: 1000 - this.sessions.length, reset_after: 86_400_000, max_concurrency: 1 } }),
       'GET /users/@me': () => ok({ ...this.botUser, verified: true, mfa_enabled: false, flags: 0, email: null, locale: Locale.EnglishUS }),
-      'GET /applications/@me': () => ok({ id: this.applicationId, name: this.botUser.username, icon: null, description: '', bot_public: false, bot_require_code_grant: false, bot: this.botUser, verify_key: '0'.repeat(64), flags: this.applicationFlags, team: null }),
+      'GET /applications/@me': () =>
+        ok({ id: this.applicationId, name: this.botUser.username, icon: null, description: '', bot_public: false, bot_require_code_grant: false, bot: this.botUser, flags: this.applicationFlags, team: null }),
 
       'GET /applications/:application/guilds/:guild/commands': ({ params }) => ok(this.commandsIn(params).list),
       'PUT /applications/:application/guilds/:guild/commands': ({ params, body }) => {
