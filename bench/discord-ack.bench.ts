@@ -4,7 +4,8 @@
 // and answers it after the command core and the outage workflow have acted. Timed per
 // interaction from dispatch: the initial response (what Discord's 3 s deadline holds the
 // bot to), the visible answer (the deferred reply edited), and when the workflow has
-// recorded the acknowledgement (applied). Worker, bot and simulator share this process,
+// recorded the acknowledgement (applied). The answer waits for the core, which waits for the
+// workflow to confirm the acknowledgement. Worker, bot and simulator share this process,
 // as worker and bot do in `npm start`; the simulator's part is sending 50 WebSocket frames.
 import { Client, Connection } from '@temporalio/client';
 import { REST, Routes, type APIMessage } from 'discord.js';
@@ -34,6 +35,7 @@ export async function run(args: string[]): Promise<void> {
   const connection = await Connection.connect({ address });
   const client = new Client({ connection });
   const bot = await startTestDiscordBot(sim, client, TASK_QUEUE);
+  let result: string;
   try {
     const incidents = await openOutages(client, presses, TASK_QUEUE);
     // Each incident's alert in #noc, as the notifier posts it: the button must be on a message.
@@ -59,9 +61,7 @@ export async function run(args: string[]): Promise<void> {
     const f0 = (v: number) => v.toFixed(0);
     console.log(`initial responses: ${initial.length} of ${handles.length} (late or refused: ${errors}); answers saying "acknowledged": ${acknowledgedInText}; acknowledgements applied: ${applied.length}`);
     console.log(`answered (reply edited): p50 ${f0(percentile(answeredAt, 50))} ms, p99 ${f0(percentile(answeredAt, 99))} ms; applied: p50 ${f0(percentile(applied, 50))} ms, p99 ${f0(percentile(applied, 99))} ms`);
-    console.log(
-      `BENCH discord-ack p50_ms=${f0(percentile(initial, 50))} p99_ms=${f0(percentile(initial, 99))} answered_p99_ms=${f0(percentile(answeredAt, 99))} applied_p99_ms=${f0(percentile(applied, 99))} errors=${errors} n=${initial.length}`,
-    );
+    result = `BENCH discord-ack p50_ms=${f0(percentile(initial, 50))} p99_ms=${f0(percentile(initial, 99))} answered_p99_ms=${f0(percentile(answeredAt, 99))} applied_p99_ms=${f0(percentile(applied, 99))} errors=${errors} n=${initial.length}`;
   } finally {
     await bot.stop();
     await worker.stop();
@@ -69,4 +69,6 @@ export async function run(args: string[]): Promise<void> {
     await sim.stop();
     await db.stop();
   }
+  // After the worker has stopped: its console notifications would otherwise follow this line.
+  console.log(result);
 }
