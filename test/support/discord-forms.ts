@@ -41,6 +41,7 @@ export interface MessageBody {
   components?: APIMessageTopLevelComponent[];
   flags?: number;
   attachments?: { id: string | number }[];
+  nonce?: string | number;
 }
 
 /** Throws Invalid Form Body if there are complaints. */
@@ -52,6 +53,7 @@ export function check(errors: FormError[]): void {
 export function messageErrors(body: MessageBody): FormError[] {
   const errors: FormError[] = [];
   if (typeof body.content === 'string' && body.content.length > 2000) errors.push(tooLong('content', 2000));
+  if (typeof body.nonce === 'string' && body.nonce.length > 25) errors.push(tooLong('nonce', 25));
   const embeds = body.embeds ?? [];
   if (embeds.length > 10) errors.push(tooLong('embeds', 10));
   let total = 0;

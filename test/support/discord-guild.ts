@@ -53,7 +53,7 @@ export interface SimChannelConfig {
 export interface SimGuildConfig {
   id: string;
   name: string;
-  /** The owner has every permission; defaults to the first member. */
+  /** The owner has every permission, overwrites or not; by default someone not among `members`, so they all are bound by them. */
   owner_id?: string;
   /** Roles besides @everyone (whose id is the guild's, as on Discord; give it here to set its permissions). */
   roles?: SimRoleConfig[];
@@ -98,6 +98,9 @@ export const DEFAULT_GUILD: SimGuildConfig = {
     { id: '1300000000000000201', name: 'ops', type: ChannelType.GuildText, parent_id: null },
   ],
 };
+
+/** The default owner of a guild: a person the tests never act as. */
+const ABSENT_OWNER = '1000000000000000001';
 
 const DISCORD_EPOCH = 1_420_070_400_000n;
 let increment = 0n;
@@ -154,8 +157,7 @@ export function buildGuild(config: SimGuildConfig, bot: APIUser, botPermissions:
   for (const m of config.members ?? []) members.set(m.user.id, apiMember(apiUser(m.user), m.roles ?? [], joinedAt, m.nick));
   members.set(bot.id, apiMember(bot, [botRole.id], joinedAt));
   const channels = (config.channels ?? []).map((c, i) => apiChannel(config.id, c, i));
-  const owner = config.owner_id ?? config.members?.[0]?.user.id ?? bot.id;
-  return { guild: { id: config.id, name: config.name, owner_id: owner, joined_at: joinedAt, roles, members }, channels };
+  return { guild: { id: config.id, name: config.name, owner_id: config.owner_id ?? ABSENT_OWNER, joined_at: joinedAt, roles, members }, channels };
 }
 
 /**

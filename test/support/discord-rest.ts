@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 
 /**
@@ -158,30 +159,41 @@ export class RestApi {
       if (!tokenInPath && req.headers.authorization !== `Bot ${this.botToken}`) throw unauthorized();
       const index = this.failures.findIndex((f) => matches(f.pattern, call));
       const failure = index >= 0 ? this.failures.splice(index, 1)[0] : undefined;
-      result = failure ? failed(failure.failure, match.route) : match.handler({ params: match.params, query: url.searchParams, body: (body ?? {}) as Record<string, unknown>, files });
+      result = failure ? failed(failure.failure, method, match.route) : match.handler({ params: match.params, query: url.searchParams, body: (body ?? {}) as Record<string, unknown>, files });
     } catch (err) {
       // A simulator bug shows as a 500 that names it, rather than a hung request.
       const e = err instanceof DiscordApiError ? err : new DiscordApiError(500, 0, `500: Internal Server Error (simulator: ${String(err)})`);
       result = { status: e.status, body: e.body() };
     }
     call.status = result.status ?? (result.body === undefined ? 204 : 200);
+    // Discord sends its rate-limit headers with every answer on a route.
+    const headers = { ...(match && rateLimitHeaders(method, match.route, 4, 1)), ...result.headers };
     if (result.body === undefined) {
-      res.writeHead(call.status, result.headers).end();
+      res.writeHead(call.status, headers).end();
     } else {
-      res.writeHead(call.status, { 'content-type': 'application/json', ...result.headers }).end(JSON.stringify(result.body));
+      res.writeHead(call.status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(result.body));
     }
   }
 
   private match(method: string, path: string): { route: string; params: Record<string, string>; handler: Handler } | undefined {
-    const parts = path.split('/');
+    // Segments are compared decoded, as Discord does (`/users/%40me` is `/users/@me`).
+    const parts = path.split('/').map(decodeSegment);
     for (const r of this.routes) {
       if (r.method !== method || r.segments.length !== parts.length) continue;
       const params: Record<string, string> = {};
-      if (r.segments.every((s, i) => (s.startsWith(':') ? Boolean((params[s.slice(1)] = decodeURIComponent(parts[i] ?? ''))) : s === parts[i]))) {
+      if (r.segments.every((s, i) => (s.startsWith(':') ? Boolean((params[s.slice(1)] = parts[i] ?? '')) : s === parts[i]))) {
         return { route: r.route, params, handler: r.handler };
       }
     }
     return undefined;
+  }
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment; // malformed escapes match nothing but themselves
   }
 }
 
@@ -190,22 +202,28 @@ function matches(pattern: string | RegExp, call: RestCall): boolean {
   return pattern === call.route || pattern === `${call.method} ${call.route}`;
 }
 
+/**
+ * The rate-limit headers Discord sends with every answer, which @discordjs/rest keeps per bucket:
+ * a bucket per method and route, never exhausted here but by an injected 429.
+ */
+function rateLimitHeaders(method: string, route: string, remaining: number, resetAfterSec: number): Record<string, string> {
+  return {
+    'x-ratelimit-bucket': createHash('sha1').update(`${method} ${route}`).digest('hex').slice(0, 32),
+    'x-ratelimit-limit': '5',
+    'x-ratelimit-remaining': String(remaining),
+    'x-ratelimit-reset': (Date.now() / 1000 + resetAfterSec).toFixed(3),
+    'x-ratelimit-reset-after': resetAfterSec.toFixed(3),
+  };
+}
+
 /** An injected failure as Discord sends it: 429 with its body and rate-limit headers, a 5xx, or an error code. */
-function failed(f: Failure, route: string): RestResult {
+function failed(f: Failure, method: string, route: string): RestResult {
   if (f.status === 429) {
     return {
       status: 429,
       body: { message: 'You are being rate limited.', retry_after: f.retryAfterSec, global: false },
-      headers: {
-        // Retry-After in whole seconds, the body and X-RateLimit-Reset-After to the millisecond, as Discord does.
-        'retry-after': String(Math.ceil(f.retryAfterSec)),
-        'x-ratelimit-limit': '5',
-        'x-ratelimit-remaining': '0',
-        'x-ratelimit-reset': (Date.now() / 1000 + f.retryAfterSec).toFixed(3),
-        'x-ratelimit-reset-after': f.retryAfterSec.toFixed(3),
-        'x-ratelimit-bucket': Buffer.from(route).toString('hex').slice(0, 32),
-        'x-ratelimit-scope': 'user',
-      },
+      // Retry-After in whole seconds; the body and X-RateLimit-Reset-After to the millisecond.
+      headers: { ...rateLimitHeaders(method, route, 0, f.retryAfterSec), 'retry-after': String(Math.ceil(f.retryAfterSec)), 'x-ratelimit-scope': 'user' },
     };
   }
   if ('code' in f) return { status: f.status, body: { message: f.message, code: f.code } };

@@ -11,6 +11,7 @@ import {
   MessageFlags,
   OverwriteType,
   PermissionFlagsBits,
+  RateLimitError,
   REST,
   Routes,
   type APIChannel,
@@ -293,6 +294,18 @@ describe('Discord simulator: REST with @discordjs/rest', () => {
     expect(await caught(rest.get(Routes.channelMessage(OPS, '1')))).toMatchObject({ status: 404, code: 10008, message: 'Unknown Message' });
   });
 
+  it('with enforce_nonce, answers a repeated nonce with the message already made for it and makes no other', async () => {
+    const body = { content: 'r1 down', nonce: 'r1-7f3a-alert', enforce_nonce: true };
+    const [a, b] = (await Promise.all([rest.post(Routes.channelMessages(OPS), { body }), rest.post(Routes.channelMessages(OPS), { body })])) as APIMessage[];
+    expect(a!.id).toBe(b!.id);
+    expect(a).toMatchObject({ nonce: 'r1-7f3a-alert', content: 'r1 down' });
+    expect(sim.messagesIn(OPS).filter((m) => m.nonce === 'r1-7f3a-alert')).toHaveLength(1);
+    // Without enforce_nonce a nonce does not deduplicate; a nonce is at most 25 characters.
+    const again = (await rest.post(Routes.channelMessages(OPS), { body: { ...body, enforce_nonce: false } })) as APIMessage;
+    expect(again.id).not.toBe(a!.id);
+    expect(await caught(rest.post(Routes.channelMessages(OPS), { body: { content: 'x', nonce: 'n'.repeat(26) } }))).toMatchObject({ code: 50035, rawError: { errors: { nonce: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH' }] } } } });
+  });
+
   it('refuses what Discord refuses, with its codes: form limits (50035), empty (50006), non-text channel (50008), no token (401)', async () => {
     const long = (n: number) => 'x'.repeat(n);
     const e = await caught(
@@ -320,6 +333,8 @@ describe('Discord simulator: REST with @discordjs/rest', () => {
     expect(await caught(rest.post(Routes.channelMessages(CATEGORY), { body: { content: 'x' } }))).toMatchObject({ status: 400, code: 50008 });
     expect(await caught(new REST({ api: sim.apiUrl }).setToken('wrong').get(Routes.user()))).toMatchObject({ status: 401, code: 0, message: '401: Unauthorized' });
     expect(await rest.get(Routes.user())).toMatchObject({ id: sim.applicationId, bot: true });
+    expect(await rest.get(Routes.user(encodeURIComponent('@me')))).toMatchObject({ id: sim.applicationId }); // paths are read decoded
+    expect(sim.calls.at(-1)).toMatchObject({ path: '/users/%40me', route: '/users/@me' });
   });
 
   it('enforces the bot’s permissions: a channel hidden from it is 50001 Missing Access, one it may not post in 50013', async () => {
@@ -344,6 +359,17 @@ describe('Discord simulator: REST with @discordjs/rest', () => {
     expect([limited!.status, passed!.status]).toEqual([429, 200]);
     expect(passed!.at - limited!.at).toBeGreaterThanOrEqual(1000);
     expect(passed!.body).toEqual({ content: 'after the limit' });
+
+    // Discord's rate-limit headers come with every answer, so a client that refuses to wait knows the bucket is spent.
+    const impatient = new REST({ api: sim.apiUrl, rejectOnRateLimit: () => true, offset: 0 }).setToken(sim.botToken);
+    await impatient.post(Routes.channelMessages(OPS), { body: { content: 'learns the bucket' } });
+    sim.failNext('POST /channels/:channel/messages', { status: 429, retryAfterSec: 1 });
+    const refused = await caught(impatient.post(Routes.channelMessages(OPS), { body: { content: 'limited' } }));
+    expect(refused).toBeInstanceOf(RateLimitError);
+    expect(refused).toMatchObject({ retryAfter: 1000 });
+    const calls = sim.calls.length;
+    expect(await caught(impatient.post(Routes.channelMessages(OPS), { body: { content: 'still limited' } }))).toBeInstanceOf(RateLimitError);
+    expect(sim.calls.length).toBe(calls); // refused by the client, without asking
 
     sim.failNext(/^PATCH \/channels\/\d+$/, { status: 502 });
     await rest.patch(Routes.channel(OPS), { body: { topic: 'ops room' } });

@@ -99,6 +99,8 @@ export interface DiscordSimulatorOptions {
 
 const MAX_PINS = 50;
 const MAX_CATEGORY_CHANNELS = 50;
+/** How long Discord holds a nonce for enforce_nonce ("the past few minutes"; its exact span is not documented). */
+const NONCE_WINDOW_MS = 5 * 60_000;
 
 export class DiscordSimulator {
   readonly applicationId: string;
@@ -125,6 +127,8 @@ export class DiscordSimulator {
   private readonly botRoleIds = new Map<string, string>();
   private readonly live = new Map<string, LiveInteraction>();
   private readonly pinnedAt = new Map<string, string>();
+  /** Nonces of messages posted, by `channel:nonce`, for enforce_nonce. */
+  private readonly nonces = new Map<string, { messageId: string; at: number }>();
   private server?: Server;
 
   constructor(opts: DiscordSimulatorOptions = {}) {
@@ -188,7 +192,7 @@ export class DiscordSimulator {
     this.settleAll('the Discord simulator was reset');
     this.rest.reset();
     this.interactions.length = 0;
-    for (const m of [this.guilds, this.channels, this.messages, this.files, this.commands, this.pinnedAt]) m.clear();
+    for (const m of [this.guilds, this.channels, this.messages, this.files, this.commands, this.pinnedAt, this.nonces]) m.clear();
     this.load();
   }
 
@@ -453,7 +457,15 @@ export class DiscordSimulator {
       'POST /channels/:channel/messages': ({ params, body, files }) => {
         const channel = this.textChannel(params.channel);
         this.botNeeds(this.guild(channel.guild_id), channel, PermissionFlagsBits.SendMessages);
-        return ok(this.post(channel, body, files, {}));
+        const nonce = typeof body.nonce === 'string' || typeof body.nonce === 'number' ? body.nonce : undefined;
+        const key = `${channel.id}:${String(nonce)}`;
+        // With enforce_nonce, a nonce used in the channel within the past few minutes gets back the message made for it, and nothing new.
+        const earlier = nonce !== undefined && body.enforce_nonce === true ? this.nonces.get(key) : undefined;
+        const existing = earlier && Date.now() - earlier.at < NONCE_WINDOW_MS ? this.messages.get(earlier.messageId) : undefined;
+        if (existing) return ok(existing);
+        const message = this.post(channel, body, files, nonce === undefined ? {} : { nonce });
+        if (nonce !== undefined) this.nonces.set(key, { messageId: message.id, at: Date.now() });
+        return ok(message);
       },
       'GET /channels/:channel/messages/:message': ({ params }) => ok(this.messageIn(this.readable(params.channel), params.message)),
       'PATCH /channels/:channel/messages/:message': ({ params, body, files }) => ok(this.edit(this.messageIn(this.readable(params.channel), params.message), body, files)),
