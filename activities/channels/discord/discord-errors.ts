@@ -4,9 +4,6 @@ import type { SendOutcome } from '../../notify';
 /** Thrown by our own steps when another attempt is still setting something up. */
 export class DiscordBusyError extends Error {}
 
-/** Discord's JSON error codes the notifier tells apart. */
-export const DiscordErrorCode = { UnknownChannel: 10003, MissingAccess: 50001, MissingPermissions: 50013, InvalidFormBody: 50035 } as const;
-
 /** A @discordjs/rest error as a notification outcome: rate limits (after Retry-After), 5xx, timeouts and network errors are retryable. */
 export function discordFailure(err: unknown): SendOutcome {
   if (err instanceof DiscordBusyError) return { ok: false, retryable: true, error: err.message };
@@ -30,11 +27,6 @@ export function discordFailure(err: unknown): SendOutcome {
  */
 export function discordRefused(err: unknown): boolean {
   return err instanceof RateLimitError || (err instanceof DiscordAPIError && err.status < 500);
-}
-
-/** Discord's JSON error code of a refusal (e.g. 10003 Unknown Channel), else undefined. */
-export function discordErrorCode(err: unknown): number | undefined {
-  return err instanceof DiscordAPIError && typeof err.code === 'number' ? err.code : undefined;
 }
 
 /** `/channels/1/messages` from a request URL (the API base and version dropped). */

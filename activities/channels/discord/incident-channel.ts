@@ -35,7 +35,9 @@ export function incidentChannelName(incidentId: string): string {
  * The incident's own channel, created once: claimed by inserting its record, then created
  * private (in the incident category, seen by the bot and the on-call role only). A claim
  * found without a channel id is settled from the guild's channels first: an attempt that
- * died between creating the channel and recording it left it there. Resolves the channel id.
+ * died between creating the channel and recording it left it there; one that is not there
+ * and was claimed less than CLAIM_PATIENCE_MS ago may be being created now ("busy",
+ * retryable). Resolves the channel id.
  */
 export async function openIncidentChannel(deps: IncidentChannelDeps, view: IncidentView): Promise<string> {
   const { models, config } = deps;
@@ -52,7 +54,12 @@ export async function openIncidentChannel(deps: IncidentChannelDeps, view: Incid
       throw new DiscordBusyError(`the incident channel of ${incidentId} is being set up`);
     }
   }
-  channelId ??= await createChannel(deps, view, name);
+  channelId ??= await createChannel(deps, view, name).catch(async (err: unknown) => {
+    // This attempt no longer creates it: the next one looks it up (a 5xx may have created it) and
+    // creates it if it is not there, without waiting out the claim as if someone were creating it.
+    await models.DiscordIncidentChannel.updateOne({ _id: incidentId, channelId: { $exists: false } }, { $set: { claimedAt: new Date(0) } }).catch(() => undefined);
+    throw err;
+  });
   await models.DiscordIncidentChannel.updateOne({ _id: incidentId }, { $set: { channelId } });
   return channelId;
 }
