@@ -57,9 +57,11 @@ export async function failOver(outage: Outage, routeId: string, actor: Actor, pa
     if (verified?.ok) {
       route.failover = 'done';
       route.activePath = backup.id;
-      outage.state.phase = 'failed_over';
+      // A resolution that arrived while this fail-over was verifying stands: the route moved, the incident stays resolved.
+      const resolved = outage.resolvedBy !== undefined || outage.state.phase === 'resolved';
+      if (!resolved) outage.state.phase = 'failed_over';
       const at = outage.nowIso();
-      await store.updateIncident({ incidentId, set: { state: 'failed_over', failedOverAt: at, activePath: backup.id } });
+      await store.updateIncident({ incidentId, set: { ...(resolved ? {} : { state: 'failed_over' as const }), failedOverAt: at, activePath: backup.id } });
       await outage.timeline('failed_over', `${routeId} now uses ${backup.id} via ${backup.nextHop} (verified: ${verified.detail})`, { actor, key: `failed_over:${routeId}` });
       await outage.notify('failed_over', `${routeId} failed over to ${backup.id} (${backup.nextHop}); verified`, { page: false, key: `${incidentId}:failed_over:${routeId}` });
       return { result: 'failed_over', routeId, pathId: backup.id, detail: verified.detail };

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import type { WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { loadConfig } from '../../src/config';
 import { toolPaths } from '../../src/tools';
@@ -343,4 +343,45 @@ describe('outage workflow (time-skipping)', () => {
       { key: 'dep:core-rtr-1', dependency: 'core-rtr-1' },
     );
   }, 120_000);
+  // Last in this file: the time-skipping server keeps re-sending the unanswered fail-over
+  // update afterwards, which holds its clock for any test that would follow.
+  it('a resolution that arrives while a fail-over is verifying stands: the incident ends resolved, not failed over', async () => {
+    const manual = routeContext('r1', { failoverPolicy: { id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 120, failbackMode: 'approval' } });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let verifying!: () => void;
+    const verifyStarted = new Promise<void>((r) => (verifying = r));
+    // The primary stays down; verifying the backup holds until the resolution is in.
+    const slowVerify: Partial<Activities> = {
+      verifyPath: async ({ pathId }) => {
+        if (pathId === 'primary') return down;
+        verifying();
+        await gate;
+        return up;
+      },
+    };
+    await withOutage(
+      'resolve-during-failover',
+      { r1: manual },
+      primaryDown,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await env.sleep('10 seconds');
+        const actor = { platform: 'discord' as const, id: '300000000000000101' };
+        // Only accepted, not awaited: the time-skipping server re-sends an update that is still
+        // running, and the repeat meets the closed outage's validator (a real server dedupes it).
+        await h.startUpdate(requestFailover, { args: [{ actor }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+        await verifyStarted;
+        await h.startUpdate(resolve, { args: [{ actor, note: 'fixed at the carrier' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+        release();
+        // The primary never came back: only the resolution can have ended it.
+        expect((await h.result()).phase).toBe('resolved');
+        expect(calls.executeFailover).toHaveLength(1);
+        const last = calls.updateIncident.filter((u) => 'failedOverAt' in u.set).at(-1)!;
+        expect(last.set).not.toHaveProperty('state');
+      },
+      {},
+      slowVerify,
+    );
+  }, 60_000);
 });
