@@ -159,6 +159,31 @@ describe('changes through buttons and commands', () => {
     ]);
   }, 40_000);
 
+  it('the other changes: ack and failback by slash command, maint, and the Resolve button', async () => {
+    const { handle, incidentId } = await rig.startOutage();
+    const ack = await answer(command('ack', 'bob', { 'incident-id': incidentId }));
+    expect(ack).toMatchObject({ ephemeral: false });
+    expect(ack.text).toMatch(/acknowledged/i);
+    expect((await stateOf(handle)).acknowledgedBy).toMatchObject({ platform: 'discord', id: TEST_GUILD.bob.id });
+    // Nothing awaits approval (not failed over): said only to bob.
+    const failback = await answer(command('failback', 'bob'));
+    expect(failback).toMatchObject({ ephemeral: true, text: expect.stringMatching(/^nothing awaits approval in /) });
+    const maint = await answer(command('maint', 'bob', { route: 'r1', duration: '2h', reason: 'carrier work CR-4711' }));
+    expect(maint).toMatchObject({ ephemeral: false, text: expect.stringMatching(/^bob put r1 in maintenance until .* UTC: carrier work CR-4711\. Outages on it are recorded, not paged\.$/) });
+    expect((await models.RouteRecord.findById('r1').lean())!.maintenance).toEqual([expect.objectContaining({ reason: 'carrier work CR-4711', source: 'chat', createdBy: { platform: 'discord', id: TEST_GUILD.bob.id, name: 'bob' } })]);
+    const alert = await postAlert(incidentId);
+    const resolved = await answer(sim.interact({ customId: customIds.resolve(incidentId), message: alert.id, member: 'bob' }));
+    expect(resolved).toMatchObject({ ephemeral: false, text: `bob resolved ${incidentId}: resolved from the alert` });
+    await until('the workflow to end', async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined), 20_000);
+    const audit = await models.AuditEntry.find({ 'actor.platform': 'discord' }).sort({ at: 1 }).lean();
+    expect(audit.map((a) => [a.action, a.outcome])).toEqual([
+      ['command.ack', 'ok'],
+      ['command.failback', 'ok'],
+      ['command.maint', 'ok'],
+      ['command.resolve', 'ok'],
+    ]);
+  }, 40_000);
+
   it('Checklist shows the items privately; Done in the incident channel completes one and redraws the checklist in place; a viewer’s Done is refused', async () => {
     const { incidentId } = await rig.startOutage();
     const channel = (await rest.post(Routes.guildChannels(TEST_GUILD.id), { body: { name: incidentId, type: ChannelType.GuildText, parent_id: TEST_GUILD.incidentsCategoryId } })) as { id: string };
