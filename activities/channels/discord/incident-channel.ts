@@ -5,9 +5,9 @@ import type { DiscordConfig } from '../../../src/config';
 import type { Models } from '../../../src/models';
 import { insertOnce } from '../../../src/models/insert-once';
 import { DiscordBusyError } from './discord-errors';
+import { claimIsFresh } from '../claim';
 
 /** How long a claim without a channel is left to the attempt that made it. */
-export const CLAIM_PATIENCE_MS = 30_000;
 const MAX_NAME = 100;
 const MAX_TOPIC = 1024;
 
@@ -50,7 +50,7 @@ export async function openIncidentChannel(deps: IncidentChannelDeps, view: Incid
   if (!claimed) {
     const claim = await models.DiscordIncidentChannel.findById(incidentId, { channelId: 1, claimedAt: 1 }).lean();
     channelId = claim?.channelId ?? (await findOwnChannel(deps, name));
-    if (!channelId && claim && Date.now() - claim.claimedAt.getTime() < CLAIM_PATIENCE_MS) {
+    if (!channelId && claim && claimIsFresh(claim.claimedAt)) {
       throw new DiscordBusyError(`the incident channel of ${incidentId} is being set up`);
     }
   }

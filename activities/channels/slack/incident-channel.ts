@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Models } from '../../../src/models';
 import { insertOnce } from '../../../src/models/insert-once';
-import { CLAIM_PATIENCE_MS } from './post-once';
+import { claimIsFresh } from '../claim';
 import { SlackBusyError, slackErrorCode } from './slack-errors';
 
 const MAX_NAME = 80;
@@ -33,7 +33,7 @@ export async function openIncidentChannel(deps: IncidentChannelDeps, incidentId:
   if (!record) {
     const claimed = await insertOnce(models.SlackIncidentChannel, { _id: incidentId, name: incidentChannelName(incidentId), claimedAt: new Date() });
     record = await models.SlackIncidentChannel.findById(incidentId).lean();
-    if (!claimed && record && !record.readyAt && Date.now() - record.claimedAt.getTime() < CLAIM_PATIENCE_MS) {
+    if (!claimed && record && !record.readyAt && claimIsFresh(record.claimedAt)) {
       throw new SlackBusyError(`the incident channel of ${incidentId} is being set up`);
     }
   }

@@ -1,11 +1,10 @@
 import type { ChatPostMessageResponse, WebClient } from '@slack/web-api';
 import type { Models } from '../../../src/models';
 import { insertOnce } from '../../../src/models/insert-once';
+import { claimIsFresh } from '../claim';
 import type { SlackMessage as RenderedSlackMessage } from '../../../bot/slack/render/render-slack';
 import { SlackBusyError, slackRefused } from './slack-errors';
 
-/** How long a claim without a posted message is left to the worker that made it. */
-export const CLAIM_PATIENCE_MS = 30_000;
 const HISTORY_SEARCH = 100;
 const METADATA_EVENT = 'statetrace_message';
 
@@ -51,7 +50,7 @@ export async function postOnce({ client, models }: Deps, input: PostOnceInput): 
       await models.SlackMessage.updateOne({ _id: input.key }, { $set: { ts: found.ts, channelId: found.channelId } });
       return { ...found, fresh: false };
     }
-    if (record && Date.now() - record.claimedAt.getTime() < CLAIM_PATIENCE_MS) throw new SlackBusyError(`message ${input.key} is being posted by another attempt`);
+    if (record && claimIsFresh(record.claimedAt)) throw new SlackBusyError(`message ${input.key} is being posted by another attempt`);
   }
   let res: ChatPostMessageResponse;
   try {

@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { Models } from '../../../src/models';
 import { insertOnce } from '../../../src/models/insert-once';
-import { CLAIM_PATIENCE_MS } from './post-once';
+import { claimIsFresh } from '../claim';
 import { SlackBusyError } from './slack-errors';
 
 export interface UploadOnceInput {
@@ -25,7 +25,7 @@ export async function uploadOnce({ client, models }: { client: WebClient; models
   if (!claimed) {
     const record = await models.SlackMessage.findById(input.key).lean();
     if (record?.fileId) return { fileId: record.fileId, fresh: false };
-    if (record && Date.now() - record.claimedAt.getTime() < CLAIM_PATIENCE_MS) throw new SlackBusyError(`file ${input.key} is being uploaded by another attempt`);
+    if (record && claimIsFresh(record.claimedAt)) throw new SlackBusyError(`file ${input.key} is being uploaded by another attempt`);
   }
   const res = await client.files.uploadV2({ channel_id: input.channel, file: input.bytes, filename: input.filename, title: input.title, initial_comment: input.comment });
   const fileId = uploadedFileId(res);

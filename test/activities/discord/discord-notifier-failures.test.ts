@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { OverwriteType, PermissionFlagsBits, Routes, type APIChannel, type APIMessage } from 'discord.js';
 import { createConsoleChannel } from '../../../activities/channels/console';
-import { CLAIM_PATIENCE_MS } from '../../../activities/channels/discord/incident-channel';
+import { CLAIM_PATIENCE_MS } from '../../../activities/channels/claim';
 import { messageNonce, postOnce } from '../../../activities/channels/discord/post-once';
 import { createNotifyActivities } from '../../../activities/notify';
 import type { NotifyInput, NotifyResult } from '../../../activities/outage-contract';

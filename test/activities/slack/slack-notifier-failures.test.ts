@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createConsoleChannel } from '../../../activities/channels/console';
-import { CLAIM_PATIENCE_MS } from '../../../activities/channels/slack/post-once';
+import { CLAIM_PATIENCE_MS } from '../../../activities/channels/claim';
 import { createNotifyActivities } from '../../../activities/notify';
 import type { NotifyInput, NotifyResult } from '../../../activities/outage-contract';
 import { models } from '../../../src/models';
