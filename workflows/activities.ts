@@ -4,10 +4,20 @@
  * idempotent, but a failing command should reach a human); notifications never block
  * the workflow for long; storage retries until the database answers.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 
 export const probes = proxyActivities<Pick<Activities, 'verifyPath'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumAttempts: 3 },
+});
+
+/**
+ * The same probe as a local activity, for the repeated failback checks: it runs inside the
+ * workflow task and leaves one marker instead of three activity events and a workflow task
+ * of its own (a check is a few pings; far below the workflow task timeout).
+ */
+export const localProbes = proxyLocalActivities<Pick<Activities, 'verifyPath'>>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumAttempts: 3 },
 });

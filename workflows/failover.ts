@@ -1,6 +1,6 @@
-import { condition, sleep } from '@temporalio/workflow';
+import { condition, patched, sleep } from '@temporalio/workflow';
 import type { Actor } from '../activities/outage-contract';
-import { executor, probes, store } from './activities';
+import { executor, localProbes, probes, store } from './activities';
 import type { FailoverResult, OutageRouteState } from './messages';
 import { carryOn, historyTooLong, type Outage } from './outage';
 
@@ -61,8 +61,10 @@ export async function failOver(outage: Outage, routeId: string, actor: Actor, pa
       const resolved = outage.resolvedBy !== undefined || outage.state.phase === 'resolved';
       if (!resolved) outage.state.phase = 'failed_over';
       const at = outage.nowIso();
-      await store.updateIncident({ incidentId, set: { ...(resolved ? {} : { state: 'failed_over' as const }), failedOverAt: at, activePath: backup.id } });
-      await outage.timeline('failed_over', `${routeId} now uses ${backup.id} via ${backup.nextHop} (verified: ${verified.detail})`, { actor, key: `failed_over:${routeId}` });
+      await together(
+        () => store.updateIncident({ incidentId, set: { ...(resolved ? {} : { state: 'failed_over' as const }), failedOverAt: at, activePath: backup.id } }),
+        () => outage.timeline('failed_over', `${routeId} now uses ${backup.id} via ${backup.nextHop} (verified: ${verified.detail})`, { actor, key: `failed_over:${routeId}` }),
+      );
       await outage.notify('failed_over', `${routeId} failed over to ${backup.id} (${backup.nextHop}); verified`, { page: false, key: `${incidentId}:failed_over:${routeId}` });
       return { result: 'failed_over', routeId, pathId: backup.id, detail: verified.detail };
     }
@@ -94,7 +96,7 @@ export async function failBack(outage: Outage, routeId: string): Promise<void> {
   for (;;) {
     if (outage.resolvedBy) return;
     if (historyTooLong(outage)) await carryOn(outage);
-    const check = await probes.verifyPath({ routeId, pathId: primary.id });
+    const check = await (patched('local-failback-checks') ? localProbes : probes).verifyPath({ routeId, pathId: primary.id });
     const now = new Date(outage.nowIso()).getTime();
     if (check.score >= policy.failbackThreshold && check.status !== 'unknown') {
       healthySince ??= now;
@@ -134,7 +136,19 @@ export async function failBack(outage: Outage, routeId: string): Promise<void> {
   }
   route.failover = 'none';
   route.activePath = primary.id;
-  await store.updateIncident({ incidentId, set: { failedBackAt: outage.nowIso(), activePath: primary.id, state: 'recovering' } });
-  await outage.timeline('failed_back', `${routeId} back on ${primary.id} via ${primary.nextHop}`, { key: `failed_back:${routeId}` });
+  await together(
+    () => store.updateIncident({ incidentId, set: { failedBackAt: outage.nowIso(), activePath: primary.id, state: 'recovering' } }),
+    () => outage.timeline('failed_back', `${routeId} back on ${primary.id} via ${primary.nextHop}`, { key: `failed_back:${routeId}` }),
+  );
   await outage.notify('failed_back', `${routeId} is back on its primary path`, { page: false, key: `${incidentId}:failed_back:${routeId}` });
+}
+
+/**
+ * Writes that do not depend on each other (each to its own document), at once: one workflow
+ * task instead of one each, which keeps an outage's history short. Histories recorded
+ * before this change made them one after the other, and replay that way.
+ */
+async function together(...writes: (() => Promise<unknown>)[]): Promise<void> {
+  if (patched('path-writes-together')) await Promise.all(writes.map((write) => write()));
+  else for (const write of writes) await write();
 }
