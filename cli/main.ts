@@ -5,6 +5,7 @@ import { runServices } from '../src/runtime/run-services';
 import { registerDiscordCommands } from '../bot/discord/discord-bot';
 import { runDoctor } from './doctor';
 import { importRoutesCommand, listRoutesCommand } from './routes';
+import { createTokenCommand, listTokensCommand, revokeTokenCommand } from './tokens';
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
@@ -80,6 +81,23 @@ routes
   .option('--json', 'print the stored documents as JSON')
   .description('list the routes in the directory')
   .action(action((config, logger, opts: { json?: boolean }) => listRoutesCommand(config, logger, opts, out)));
+
+const tokens = program.command('tokens').description('API tokens (bearer tokens for /api/v1)');
+tokens
+  .command('create')
+  .requiredOption('--name <name>', 'who or what uses it, e.g. grafana')
+  .requiredOption('--scope <scope>', 'read, write or admin')
+  .description('create a token (printed once; only its hash is stored)')
+  .action(action((config, logger, opts: { name: string; scope: string }) => createTokenCommand(config, logger, opts, out)));
+tokens
+  .command('list')
+  .description('list tokens (never their secrets)')
+  .action(action((config, logger) => listTokensCommand(config, logger, out)));
+tokens
+  .command('revoke')
+  .argument('<id>', 'the token id (tokens list)')
+  .description('revoke a token')
+  .action(action((config, logger, id: string) => revokeTokenCommand(config, logger, id, out)));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`statetrace: ${String(err)}\n`);

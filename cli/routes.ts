@@ -10,7 +10,7 @@ import { models } from '../src/models';
 type Out = (line: string) => void;
 
 /** Runs fn with the database: external, the running `statetrace start`'s, or one started for the command. */
-async function withDatabase<T>(config: Config, logger: Logger, fn: () => Promise<T>): Promise<T> {
+export async function withDatabase<T>(config: Config, logger: Logger, fn: () => Promise<T>): Promise<T> {
   const stack = await openStack(config, logger, { temporal: false, mongo: true }, { reuseRunning: true });
   try {
     await connectDatabase(stack.endpoints.mongoUri!, logger);

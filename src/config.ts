@@ -55,6 +55,8 @@ const envSchema = z.object({
   STATETRACE_SWEEP_SHARDS: z.coerce.number().int().min(1).max(1024).default(1),
   STATETRACE_SWEEP_OWN_SHARDS: z.preprocess(emptyToUndefined, z.string().regex(/^\d+(,\d+)*$/, 'a comma-separated list of shard numbers').optional()),
   STATETRACE_SWEEP_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
+  STATETRACE_API_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  STATETRACE_API_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
   STATETRACE_SERIES_FLUSH_SEC: z.coerce.number().int().min(1).max(300).default(30),
   STATETRACE_TRAP_PORT: port.default(10162),
   STATETRACE_TRAP_ADDRESS: z.string().default('127.0.0.1'),
@@ -134,6 +136,8 @@ export interface Config {
     /** How often the per-minute series sums are written (what a crash of the sweeper can lose of them). */
     seriesFlushMs: number;
   };
+  /** REST API: largest request body (bytes), requests per minute per token (0: unlimited). */
+  api: { bodyLimit: number; rateLimitPerMinute: number };
   /** SNMP trap receiver; port 0 turns it off. */
   traps: { port: number; address: string; communities: string[] };
   /** Bearer tokens accepted by POST /api/v1/signals, by name. */
@@ -240,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stableForMs: e.STATETRACE_RESOLVE_STABLE_SEC * 1000,
       failbackCheckMs: e.STATETRACE_FAILBACK_CHECK_SEC * 1000,
     },
+    api: { bodyLimit: e.STATETRACE_API_BODY_LIMIT, rateLimitPerMinute: e.STATETRACE_API_RATE_LIMIT },
     slack: slackConfig(e),
     discord: discordConfig(e),
     runbookBaseUrl: e.STATETRACE_RUNBOOK_BASE_URL?.replace(/\/+$/, ''),

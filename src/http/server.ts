@@ -1,5 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../logger';
+import { installErrorHandlers } from './api-errors';
 
 /** A named dependency check: resolves with details when healthy, throws when not. */
 export type HealthCheck = () => Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -9,18 +13,46 @@ export interface HttpServerDeps {
   checks: Record<string, HealthCheck>;
   /** Largest request body accepted (bytes). */
   bodyLimit?: number;
+  /** Requests per minute per token (or per address without one) on /api/v1; 0: no limit. */
+  rateLimitPerMinute?: number;
 }
 
-/** The HTTP server: /healthz now; the REST API mounts here too. */
-export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
+/**
+ * The HTTP server: /healthz, and the REST API mounted by the api modules (routes declared
+ * with zod schemas: validated, serialised and listed in /api/v1/openapi.json).
+ */
+export async function buildHttpServer(deps: HttpServerDeps) {
   const app = Fastify({
     // Per-request lines are info level; the http logger keeps warnings and errors only.
     // pino's Logger and fastify's logger type differ only in generics.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'StateTrace API', version: '1.0.0', description: 'Route health, outages and their automation. Bearer tokens from `statetrace tokens create` (scopes read ⊂ write ⊂ admin).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
   });
+  if ((deps.rateLimitPerMinute ?? 600) > 0) {
+    await app.register(rateLimit, {
+      max: deps.rateLimitPerMinute ?? 600,
+      timeWindow: 60_000,
+      // Per token when there is one (so one noisy client does not starve the others behind a NAT), else per address.
+      keyGenerator: (req) => /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]?.slice(0, 16) ?? req.ip,
+      allowList: (req) => !req.url.startsWith('/api/'),
+      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: `rate limit: ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`, message: `rate limit: ${ctx.max} requests per minute` }),
+    });
+  }
 
-  app.get('/healthz', async (_req, reply) => {
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, () => app.swagger());
+
+  app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {
     const entries = await Promise.all(
       Object.entries(deps.checks).map(async ([name, check]): Promise<[string, { ok: boolean } & Record<string, unknown>]> => {
         try {
@@ -36,6 +68,8 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
 
   return app;
 }
+
+export type HttpServer = Awaited<ReturnType<typeof buildHttpServer>>;
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;

@@ -1,11 +1,14 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { id } from '../directory/schema';
 import { formatFieldPath } from '../directory/parse-route-file';
 import type { Models } from '../models';
 import { FAILURE_TAXONOMY } from '../models/route-health-snapshot';
 import { shardOf } from '../sweeper/shard';
+import { scopeAllows } from './api-tokens';
+import type { ApiAuth } from './auth';
+import type { HttpServer } from './server';
 
 const signalSchema = z.strictObject({
   routeId: id(),
@@ -37,14 +40,23 @@ function refuse(reply: FastifyReply, code: number, error: string, details?: stri
 
 /**
  * POST /api/v1/signals: external monitors push route health ({routeId, status, …} or
- * {signals: […]}) with a bearer token from STATETRACE_SIGNAL_TOKENS. All or nothing: one
+ * {signals: […]}) with a bearer token from STATETRACE_SIGNAL_TOKENS or an API token with the
+ * write scope. All or nothing: one
  * invalid signal or unknown route refuses the request and nothing is stored. Accepted
  * signals wait in `pendingsignals` for the sweeper of the route's shard (next tick).
  */
-export function registerSignalsApi(app: FastifyInstance, deps: { models: Pick<Models, 'RouteRecord' | 'PendingSignal'>; tokens: { name: string; token: string }[]; shardCount: number }): void {
-  app.post('/api/v1/signals', async (req, reply) => {
-    const caller = authenticate(req, deps.tokens);
-    if (!caller) return refuse(reply, 401, deps.tokens.length === 0 ? 'signals API disabled: no STATETRACE_SIGNAL_TOKENS configured' : 'missing or invalid bearer token');
+export function registerSignalsApi(
+  app: HttpServer,
+  deps: { models: Pick<Models, 'RouteRecord' | 'PendingSignal'>; tokens: { name: string; token: string }[]; shardCount: number; auth?: ApiAuth },
+): void {
+  app.post('/api/v1/signals', { schema: { hide: true } }, async (req, reply) => {
+    // A monitor's STATETRACE_SIGNAL_TOKENS token, or an API token with the write scope.
+    const apiCaller = deps.auth ? await deps.auth.identify(req) : undefined;
+    const caller = authenticate(req, deps.tokens) ?? (apiCaller && scopeAllows(apiCaller.scope, 'write') ? `api:${apiCaller.name}` : undefined);
+    if (!caller) {
+      if (apiCaller) return refuse(reply, 403, `signals need a token with the write scope; yours (${apiCaller.name}) has ${apiCaller.scope}`);
+      return refuse(reply, 401, deps.tokens.length === 0 && !deps.auth ? 'signals API disabled: no STATETRACE_SIGNAL_TOKENS configured' : 'missing or invalid bearer token');
+    }
     const isBatch = typeof req.body === 'object' && req.body !== null && 'signals' in req.body;
     const parsed = (isBatch ? batchSchema : signalSchema).safeParse(req.body);
     if (!parsed.success) {

@@ -1,3 +1,4 @@
+import { ApiToken } from './api-token';
 import { AuditEntry } from './audit-entry';
 import { Dependency } from './dependency';
 import { DigestRun } from './digest-run';
@@ -25,6 +26,7 @@ import { TimelineEvent } from './timeline-event';
 
 /** Every model, for code that receives its dependencies (activity factories, importer). */
 export const models = {
+  ApiToken,
   AuditEntry,
   Dependency,
   DigestRun,

@@ -5,6 +5,7 @@ import { importRouteFile } from '../directory/import-routes';
 import { readRouteFile, RouteFileError } from '../directory/parse-route-file';
 import { openStack } from '../embedded/stack';
 import { buildHttpServer, type HealthCheck } from '../http/server';
+import { createApiAuth } from '../http/auth';
 import { registerSignalsApi } from '../http/signals-api';
 import type { Logger } from '../logger';
 import { models } from '../models';
@@ -211,8 +212,9 @@ export async function runServices(config: Config, logger: Logger, parts: Service
         const info = await client.workflowService.getSystemInfo({});
         return { address: temporalAddress, namespace: config.temporal.namespace, serverVersion: info.serverVersion, embedded: Boolean(stack.started.temporal) };
       };
-      const http = buildHttpServer({ logger, checks });
-      registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount });
+      const http = await buildHttpServer({ logger, checks, bodyLimit: config.api.bodyLimit, rateLimitPerMinute: config.api.rateLimitPerMinute });
+      const auth = createApiAuth(models);
+      registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount, auth });
       await http.listen({ host: config.http.host, port: config.http.port });
       shutdown.add('http server', () => http.close());
       logger.info(

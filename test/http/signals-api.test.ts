@@ -1,4 +1,4 @@
-import { buildHttpServer } from '../../src/http/server';
+import { buildHttpServer, type HttpServer } from '../../src/http/server';
 import { registerSignalsApi } from '../../src/http/signals-api';
 import { importRouteFile } from '../../src/directory/import-routes';
 import { createLogger } from '../../src/logger';
@@ -10,10 +10,11 @@ import { VALID_ROUTE_FILE, writeTempFile } from '../fixtures/route-files';
 useTestDatabase('signals_api');
 const logger = createLogger('silent');
 const TOKEN = 'monitor-token-0123456789';
-const app = buildHttpServer({ logger, checks: {}, bodyLimit: 64 * 1024 });
-registerSignalsApi(app, { models, tokens: [{ name: 'ops-monitor', token: TOKEN }], shardCount: 4 });
+let app: HttpServer;
 
 beforeAll(async () => {
+  app = await buildHttpServer({ logger, checks: {}, bodyLimit: 64 * 1024 });
+  registerSignalsApi(app, { models, tokens: [{ name: 'ops-monitor', token: TOKEN }], shardCount: 4 });
   await importRouteFile(writeTempFile(VALID_ROUTE_FILE), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger });
 });
 beforeEach(() => models.PendingSignal.deleteMany({}));
@@ -67,7 +68,7 @@ describe('POST /api/v1/signals', () => {
   });
 
   it('is disabled, with a clear refusal, when no token is configured', async () => {
-    const closed = buildHttpServer({ logger, checks: {} });
+    const closed = await buildHttpServer({ logger, checks: {} });
     registerSignalsApi(closed, { models, tokens: [], shardCount: 1 });
     const res = await closed.inject({ method: 'POST', url: '/api/v1/signals', payload: { routeId: 'r1', status: 'down' } });
     expect(res.statusCode).toBe(401);

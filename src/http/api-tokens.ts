@@ -1,0 +1,36 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Actor } from '../../activities/outage-contract';
+import type { Models } from '../models';
+import type { ApiScope } from '../models/api-token';
+
+/** API tokens: created (shown once), checked, revoked. The secret is never stored. */
+
+const TOKEN = /^st_([a-f0-9]{12})_([A-Za-z0-9_-]{43})$/;
+const sha256 = (s: string) => createHash('sha256').update(s).digest();
+
+export interface ApiCaller {
+  tokenId: string;
+  name: string;
+  scope: ApiScope;
+}
+
+export async function createApiToken(models: Pick<Models, 'ApiToken'>, input: { name: string; scope: ApiScope; createdBy: Actor }): Promise<{ id: string; token: string }> {
+  const id = randomBytes(6).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  await models.ApiToken.create({ _id: id, name: input.name, scope: input.scope, secretHash: sha256(secret).toString('hex'), createdBy: input.createdBy });
+  return { id, token: `st_${id}_${secret}` };
+}
+
+/** The token's caller, if the presented token exists, matches and is not revoked (compared in constant time). */
+export async function checkApiToken(models: Pick<Models, 'ApiToken'>, presented: string): Promise<ApiCaller | undefined> {
+  const m = TOKEN.exec(presented);
+  if (!m) return undefined;
+  const doc = await models.ApiToken.findById(m[1]).lean();
+  if (!doc || doc.revokedAt) return undefined;
+  const ok = timingSafeEqual(Buffer.from(doc.secretHash, 'hex'), sha256(m[2]!));
+  return ok ? { tokenId: doc._id, name: doc.name, scope: doc.scope } : undefined;
+}
+
+const RANK: Record<ApiScope, number> = { read: 1, write: 2, admin: 3 };
+/** admin ⊇ write ⊇ read. */
+export const scopeAllows = (has: ApiScope, needs: ApiScope) => RANK[has] >= RANK[needs];
