@@ -18,6 +18,7 @@ import { RouteClass } from './route-class';
 import { RouteHealthRollup } from './route-health-rollup';
 import { RouteHealthSeries } from './route-health-series';
 import { RouteHealthSnapshot } from './route-health-snapshot';
+import { RouteStatusBoard } from './route-status-board';
 import { RouteTransition } from './route-transition';
 import { SlackIncidentChannel } from './slack-incident-channel';
 import { SlackMessage } from './slack-message';
@@ -46,6 +47,7 @@ export const models = {
   RouteHealthSeries,
   RouteHealthSnapshot,
   RouteRecord,
+  RouteStatusBoard,
   RouteTransition,
   SlackIncidentChannel,
   SlackMessage,

@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import { SeriesWriter, type SeriesWriterStats } from '../series/series-writer';
+import { StatusBoardWriter } from '../status/status-board';
 import { startTrapReceiver } from '../signals/trap-receiver';
 import { BatchWriter, type BatchWriterStats } from './batch-writer';
 import { ShardSweeper, type ProbeRunner, type TransitionListener } from './shard-sweeper';
@@ -32,7 +33,7 @@ const { MongoBackend } = require('@agendajs/mongo-backend') as { MongoBackend: t
  * The steady-state half of StateTrace: one agenda job per owned shard (`sweep:<n>`, run
  * every tick; agenda's lock keeps two processes from sweeping one shard at once), a job
  * that reloads the route directory, batched snapshot and transition writers, the per-minute
- * series writer, and the SNMP trap receiver feeding the same shards.
+ * series writer, a status board per shard, and the SNMP trap receiver feeding the same shards.
  */
 export async function startSweeper(deps: {
   config: Config;
@@ -51,9 +52,11 @@ export async function startSweeper(deps: {
   transitions.start();
   series.start();
 
+  const boards = config.sweeper.ownShards.map((shard) => new StatusBoardWriter(models, shard, logger));
+  for (const board of boards) board.start();
   const shards = config.sweeper.ownShards.map(
-    (shard) =>
-      new ShardSweeper({ shard, shardCount: config.sweeper.shardCount, models, probes: deps.probes, snapshots, transitions, series, onTransition: deps.onTransition, logger }),
+    (shard, i) =>
+      new ShardSweeper({ shard, shardCount: config.sweeper.shardCount, models, probes: deps.probes, snapshots, transitions, series, board: boards[i]!, onTransition: deps.onTransition, logger }),
   );
   await Promise.all(shards.map((s) => s.reloadRoutes()));
   const byShard = new Map(shards.map((s, i) => [config.sweeper.ownShards[i]!, s]));
@@ -69,7 +72,7 @@ export async function startSweeper(deps: {
           onSignal: (signal) => void byShard.get(shardOf(signal.routeId, config.sweeper.shardCount))?.applySignal(signal),
           logger,
         }).catch(async (err: unknown) => {
-          await Promise.all([snapshots.stop(), transitions.stop(), series.stop()]);
+          await Promise.all([snapshots.stop(), transitions.stop(), series.stop(), ...boards.map((b) => b.stop())]);
           throw new Error(
             `SNMP trap receiver cannot listen on udp ${config.traps.address}:${config.traps.port} (${(err as Error).message}); set STATETRACE_TRAP_PORT to a free port, or 0 to turn traps off`,
           );
@@ -98,7 +101,7 @@ export async function startSweeper(deps: {
       await traps?.close();
       await agenda.stop(false);
       await Promise.all(shards.map((s) => s.drain()));
-      await Promise.all([snapshots.stop(), transitions.stop(), series.stop()]);
+      await Promise.all([snapshots.stop(), transitions.stop(), series.stop(), ...boards.map((b) => b.stop())]);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Logger } from '../logger';
 import type { Models } from '../models';
 import type { IcmpProbeSpec, Measurement, ProbeOptions, ProbeSpec, RouteSignal } from '../probes/types';
 import type { SeriesSample } from '../series/minute-stats';
+import type { StatusBoardWriter } from '../status/status-board';
 import type { BatchWriter } from './batch-writer';
 import { concurrencyLimit } from './limit';
 import { phaseOffsetMs } from './shard';
@@ -36,6 +37,8 @@ export interface ShardSweeperDeps {
   transitions: BatchWriter<{ _id: string }>;
   /** Sums every snapshot into the per-minute series (SeriesWriter). */
   series: { add(sample: SeriesSample): void };
+  /** This shard's status board: every route's latest measurement (StatusBoardWriter). */
+  board: Pick<StatusBoardWriter, 'set' | 'forget'>;
   onTransition?: TransitionListener;
   logger: Logger;
   /** Individual (non-batch) probes in flight at once. */
@@ -77,7 +80,9 @@ export class ShardSweeper {
       if (existing) existing.route = route;
       else this.runtimes.set(route.id, { route, nextDueAt: now + phaseOffsetMs(route.id, route.intervalMs), debounce: initialDebounceState(now), echoes: new EchoWindow() });
     }
-    for (const id of this.runtimes.keys()) if (!seen.has(id)) this.runtimes.delete(id);
+    const gone = [...this.runtimes.keys()].filter((id) => !seen.has(id));
+    for (const id of gone) this.runtimes.delete(id);
+    this.deps.board.forget(gone);
     const index = new Map<string, string[]>();
     for (const { route } of this.runtimes.values()) for (const key of route.trapKeys) index.set(key, [...(index.get(key) ?? []), route.id]);
     this.trapIndex = index;
@@ -169,6 +174,17 @@ export class ShardSweeper {
     };
     this.deps.snapshots.add(snapshot);
     this.deps.series.add(snapshot);
+    this.deps.board.set({
+      routeId: route.id,
+      at: at.toISOString(),
+      status: evaluation.status,
+      score: evaluation.score,
+      latencyMs: evaluation.latencyMs,
+      lossPct: evaluation.lossPct,
+      jitterMs: evaluation.jitterMs,
+      lastHealthyAt: rt.lastHealthyAt?.toISOString(),
+      taxonomy: evaluation.taxonomy,
+    });
     const transitions = observe(rt.debounce, { status: evaluation.status, at, cause, hard }, route.debounce);
     for (const t of transitions) {
       this.deps.transitions.add({

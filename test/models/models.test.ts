@@ -222,6 +222,7 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
   DiscordIncidentChannel: { _id: 'inc-20261122-edge-fra-1-7f3a', name: 'inc-20261122-edge-fra-1-7f3a', guildId: '100000000000000001', channelId: '100000000000000500', claimedAt: at, readyAt: at },
   DiscordMessage: { _id: 'inc-1:alert:incident-channel', incidentId: 'inc-1', channelId: '100000000000000500', role: 'alert', incidentChannel: true, claimedAt: at, messageId: '100000000000000900' },
   ApiToken: { _id: '0123456789ab', name: 'grafana', scope: 'read', secretHash: 'ab'.repeat(32), createdBy: { platform: 'cli', id: 'root' } },
+  RouteStatusBoard: { _id: 'shard:0', shard: 0, updatedAt: at, routes: { 'edge-fra-1': { routeId: 'edge-fra-1', at: at.toISOString(), status: 'up', score: 98, latencyMs: 11.5, lossPct: 0, taxonomy: [] } } },
   DigestRun: { _id: 'digest:2026-11-21', day: '2026-11-21', attempt: 1, claimedAt: at, sentAt: at, incidents: 3 },
 };
 
@@ -249,6 +250,7 @@ const requiredField: { [K in keyof typeof models]: string } = {
   RouteHealthRollup: 'samples',
   RouteHealthSeries: 'hour',
   DigestRun: 'claimedAt',
+  RouteStatusBoard: 'updatedAt',
   ApiToken: 'scope',
   DiscordIncidentChannel: 'guildId',
   DiscordMessage: 'incidentChannel',

@@ -6,6 +6,7 @@ import type { Transition } from '../../src/health/debounce';
 import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
 import type { MinuteStats } from '../../src/models/route-health-series';
+import { loadStatusBoard } from '../../src/status/status-board';
 import { probeIcmpBatch, runProbe } from '../../src/probes';
 import { startSweeper, type SweeperService } from '../../src/sweeper/run-sweeper';
 import { testbedUp, type Testbed } from '../testbed/testbed';
@@ -101,6 +102,9 @@ describe('sweeper on the testbed', () => {
     expect(n).toBeLessThanOrEqual(snaps.length + 2);
     for (const m of minutes) expect(m).toMatchObject({ up: m.n, down: 0, latN: m.n, lossMax: 0, scoreMin: 100, scoreMax: 100 });
     expect(Math.max(...minutes.map((m) => m.latMax!))).toBeLessThan(100);
+    // And the latest measurement of each route on the shard's status board (written every 2 s).
+    const board = await until('the status board', async () => (await loadStatusBoard(models)).get('tb-polled'), 5000);
+    expect(board).toMatchObject({ status: 'up', score: 100, lossPct: 0, taxonomy: [] });
   }, 20_000);
 
   it('a cut link: the trap takes the SNMP-watched route down at once, polling takes the other down within a few probes', async () => {
