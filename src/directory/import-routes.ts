@@ -6,7 +6,7 @@ import type { Error as MongooseError, Model } from 'mongoose';
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import { readRouteFile, RouteFileError } from './parse-route-file';
-import type { RouteFile } from './schema';
+import type { RouteFile, RouteSpec } from './schema';
 
 /** Replacements per bulkWrite: FerretDB 1.24 hangs on one of 100 or more update statements. */
 const BULK_CHUNK = 50;
@@ -124,17 +124,22 @@ function buildPlan(f: RouteFile, m: Models, source: { file: string; sha256: stri
     { name: 'dependencies', model: m.Dependency, docs: f.dependencies.map(withId) },
     { name: 'escalationPolicies', model: m.EscalationPolicy, docs: f.escalationPolicies.map(withId) },
     { name: 'failoverPolicies', model: m.FailoverPolicy, docs: f.failoverPolicies.map(withId) },
-    {
-      name: 'routes',
-      model: m.RouteRecord,
-      docs: f.routes.map(({ class: routeClass, maintenance, ...r }) => ({
-        ...withId(r),
-        routeClass,
-        maintenance: maintenance.map((w) => ({ start: new Date(w.start), end: new Date(w.end), reason: w.reason, source: 'file' })),
-        source,
-      })),
-    },
+    { name: 'routes', model: m.RouteRecord, docs: f.routes.map((r) => routeDocument(r, { maintenanceSource: 'file', source })) },
   ];
+}
+
+/** A route as routes.yaml declares it → its RouteRecord document (the file importer and PUT /api/v1/routes/:id). */
+export function routeDocument(
+  { id, class: routeClass, maintenance, ...r }: RouteSpec,
+  how: { maintenanceSource: 'file' | 'api'; source: { file: string; sha256?: string; importedAt: Date } },
+): Doc {
+  return {
+    _id: id,
+    ...r,
+    routeClass,
+    maintenance: maintenance.map((w) => ({ start: new Date(w.start), end: new Date(w.end), reason: w.reason, source: how.maintenanceSource })),
+    source: how.source,
+  };
 }
 
 /** Maintenance windows added from chat or the API are not the file's to remove. */
