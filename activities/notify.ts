@@ -4,6 +4,7 @@ import type { Logger } from '../src/logger';
 import type { Models } from '../src/models';
 import { insertOnce } from '../src/models/insert-once';
 import { SEVERITIES } from '../src/models/shared';
+import { subscribedWebhooks } from './channels/webhook/subscribed-webhooks';
 import type { NotificationKind, NotifyInput, NotifyResult, Severity } from './outage-contract';
 
 /** What every channel receives: the message already rendered, plus what it is about. */
@@ -38,7 +39,7 @@ export interface SendOutcome {
 }
 
 export interface NotifyDeps {
-  models: Pick<Models, 'Notification' | 'NotificationPreference' | 'RouteRecord'>;
+  models: Pick<Models, 'Notification' | 'NotificationPreference' | 'RouteRecord' | 'WebhookSubscription'>;
   channels: NotificationChannel[];
   logger: Logger;
 }
@@ -93,7 +94,8 @@ const silence: NotifyStage = (n) => (n.input.page ? n : { ...n, message: { ...n.
 /**
  * Resolves targets to channel destinations: `team:<id>` through the team's notification
  * preference (channels whose minSeverity this severity reaches), `<channel>:<target>` as is;
- * no targets → the owner teams of the routes.
+ * no targets → the owner teams of the routes. Plus `webhook:<subscription id>` of every
+ * active webhook subscription that wants this kind.
  */
 const route: NotifyStage = async (n, { models, logger }) => {
   const { input } = n;
@@ -106,7 +108,9 @@ const route: NotifyStage = async (n, { models, logger }) => {
   const direct = targets.filter((t) => !t.startsWith('team:')).map(parseTarget);
   const routed = uniqueDestinations([...fromTeams, ...direct]);
   // What pages nobody is still shown somewhere: on the console, unless a console target already has it.
-  const destinations = input.page || routed.some((d) => d.channel === 'console') ? routed : [{ channel: 'console', target: 'log' }, ...routed];
+  const shown = input.page || routed.some((d) => d.channel === 'console') ? routed : [{ channel: 'console', target: 'log' }, ...routed];
+  // Webhook subscribers hear of every state change they subscribed to, paged or not.
+  const destinations = uniqueDestinations([...shown, ...(await subscribedWebhooks(models, input.kind))]);
   if (destinations.length === 0) logger.warn({ incidentId: input.incidentId, kind: input.kind, targets }, 'notification has no recipients');
   return { ...n, destinations };
 };

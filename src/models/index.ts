@@ -24,6 +24,8 @@ import { SlackIncidentChannel } from './slack-incident-channel';
 import { SlackMessage } from './slack-message';
 import { Team } from './team';
 import { TimelineEvent } from './timeline-event';
+import { WebhookDelivery } from './webhook-delivery';
+import { WebhookSubscription } from './webhook-subscription';
 
 /** Every model, for code that receives its dependencies (activity factories, importer). */
 export const models = {
@@ -53,6 +55,8 @@ export const models = {
   SlackMessage,
   Team,
   TimelineEvent,
+  WebhookDelivery,
+  WebhookSubscription,
 };
 export type Models = typeof models;
 

@@ -4,15 +4,16 @@ import { createConsoleChannel } from '../../activities/channels/console';
 import { createDiscordRest } from '../../activities/channels/discord/discord-client';
 import { createDiscordNotifier } from '../../activities/channels/discord/discord-notifier';
 import { createSlackNotifier } from '../../activities/channels/slack/slack-notifier';
+import { createWebhookChannel } from '../../activities/channels/webhook/webhook-channel';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import type { RunbookLibrary } from '../runbooks/load-runbooks';
 
-/** The console always; Slack when it is configured (with the notifier's Web API client); Discord when it is configured. */
+/** The console and outbound webhooks always; Slack when it is configured (with the notifier's Web API client); Discord when it is configured. */
 export function createNotificationChannels(deps: { config: Config; models: Models; logger: Logger; runbooks: RunbookLibrary; slackClient?: WebClient }): NotificationChannel[] {
   const { config, logger } = deps;
-  const channels = [createConsoleChannel({ logger })];
+  const channels = [createConsoleChannel({ logger }), createWebhookChannel({ models: deps.models, maxAttempts: config.webhooks.maxAttempts })];
   if (config.slack && deps.slackClient) {
     channels.push(
       createSlackNotifier({

@@ -224,6 +224,28 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
   ApiToken: { _id: '0123456789ab', name: 'grafana', scope: 'read', secretHash: 'ab'.repeat(32), createdBy: { platform: 'cli', id: 'root' } },
   RouteStatusBoard: { _id: 'shard:0', shard: 0, updatedAt: at, routes: { 'edge-fra-1': { routeId: 'edge-fra-1', at: at.toISOString(), status: 'up', score: 98, latencyMs: 11.5, lossPct: 0, taxonomy: [] } } },
   DigestRun: { _id: 'digest:2026-11-21', day: '2026-11-21', attempt: 1, claimedAt: at, sentAt: at, incidents: 3 },
+  WebhookSubscription: {
+    _id: 'wh_0123456789ab',
+    url: 'https://hooks.example.com/statetrace',
+    description: 'incident bridge',
+    events: ['opened', 'resolved'],
+    secret: `whsec_${'a'.repeat(43)}`,
+    active: true,
+    createdBy: { platform: 'api', id: '0123456789ab', name: 'ops-admin' },
+  },
+  WebhookDelivery: {
+    _id: 'inc-1:opened:wh_0123456789ab',
+    subscription: 'wh_0123456789ab',
+    incidentId: 'inc-1',
+    kind: 'opened',
+    payload: '{"id":"inc-1:opened:wh_0123456789ab","event":"opened"}',
+    status: 'dead',
+    attempts: 6,
+    lastStatus: 503,
+    lastError: 'HTTP 503',
+    lastAttemptAt: at,
+    deadAt: at,
+  },
 };
 
 /** A required field per model, left out to show the schema refuses the document. */
@@ -254,6 +276,8 @@ const requiredField: { [K in keyof typeof models]: string } = {
   ApiToken: 'scope',
   DiscordIncidentChannel: 'guildId',
   DiscordMessage: 'incidentChannel',
+  WebhookSubscription: 'secret',
+  WebhookDelivery: 'payload',
 };
 
 /** Drops what the database adds so the stored document can be compared with the sample. */
