@@ -6,6 +6,7 @@ import { readRouteFile, RouteFileError } from '../directory/parse-route-file';
 import { openStack } from '../embedded/stack';
 import { buildHttpServer, type HealthCheck } from '../http/server';
 import { createApiAuth } from '../http/auth';
+import { registerApiV1 } from '../http/api';
 import { registerSignalsApi } from '../http/signals-api';
 import type { Logger } from '../logger';
 import { models } from '../models';
@@ -215,6 +216,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       const http = await buildHttpServer({ logger, checks, bodyLimit: config.api.bodyLimit, rateLimitPerMinute: config.api.rateLimitPerMinute });
       const auth = createApiAuth(models);
       registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount, auth });
+      registerApiV1(http, { models, auth, workflows: new Client({ connection: client, namespace: config.temporal.namespace }).workflow, taskQueue: config.temporal.taskQueue, runbooks: await loadRunbooks(), logger });
       await http.listen({ host: config.http.host, port: config.http.port });
       shutdown.add('http server', () => http.close());
       logger.info(
