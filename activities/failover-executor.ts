@@ -4,6 +4,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { probeSchema } from '../src/directory/schema';
 import { evaluateRoute, type Evaluation } from '../src/health/evaluate';
 import { createLogger, type Logger } from '../src/logger';
+import { failovers } from '../src/metrics/instruments';
 import type { Models } from '../src/models';
 import { insertOnce } from '../src/models/insert-once';
 import type { RouteRecordDoc } from '../src/models/route';
@@ -112,6 +113,7 @@ export function createFailoverActivities({ models, env = process.env, logger = c
         { _id: key },
         { $set: { status: 'finished', finishedAt: new Date(), ok: outcome.ok, detail: outcome.detail, ...(outcome.exitCode !== undefined && { exitCode: outcome.exitCode }) } },
       );
+      failovers.inc({ direction: input.direction, outcome: outcome.ok ? 'succeeded' : 'failed' });
       if (outcome.ok) log.info({ detail: outcome.detail }, 'failover executor succeeded');
       else log.warn({ detail: outcome.detail }, 'failover executor failed');
       return { ok: outcome.ok, detail: outcome.detail, duplicate: false };

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { appendTimelineEvent } from '../src/incidents/append-timeline-event';
+import { incidentsOpened, timeToAcknowledge, timeToResolve } from '../src/metrics/instruments';
 import type { Models } from '../src/models';
 import { insertOnce } from '../src/models/insert-once';
 import type { OpenIncidentInput, TimelineInput, UpdateIncidentInput } from './outage-contract';
@@ -15,6 +16,7 @@ export function createIncidentActivities({ models }: { models: Pick<Models, 'Inc
     /** Creates the incident once; a retry (same incidentId) reports created: false. */
     openIncident: async ({ incidentId, detectedAt, ...fields }: OpenIncidentInput): Promise<{ created: boolean }> => {
       const created = await insertOnce(models.Incident, { _id: incidentId, ...fields, detectedAt: new Date(detectedAt) });
+      if (created) incidentsOpened.inc({ severity: fields.severity });
       return { created };
     },
 
@@ -25,8 +27,10 @@ export function createIncidentActivities({ models }: { models: Pick<Models, 'Inc
         const value = set[field];
         if (value !== undefined) fields[field] = new Date(value);
       }
-      const { matchedCount } = await models.Incident.updateOne({ _id: incidentId }, { $set: fields }, { runValidators: true });
-      if (matchedCount === 0) throw unknownIncident(incidentId);
+      // The document as it was (whole: FerretDB 1.x findAndModify takes no projection), so the first acknowledgement is timed once, however often this is retried.
+      const before = await models.Incident.findOneAndUpdate({ _id: incidentId }, { $set: fields }, { runValidators: true }).lean();
+      if (!before) throw unknownIncident(incidentId);
+      if (set.acknowledgedAt && !before.acknowledgedAt) timeToAcknowledge.observe(secondsBetween(before.detectedAt, new Date(set.acknowledgedAt)));
     },
 
     /** Appends a timeline event once per eventId. */
@@ -37,7 +41,7 @@ export function createIncidentActivities({ models }: { models: Pick<Models, 'Inc
     /** Computes MTTA (acknowledged − detected) and MTTR (resolved − detected) in seconds and stores them on the incident. */
     /** Marks the incident resolved (when `resolvedAt` is given) and stores MTTA/MTTR, in one write. */
     recordResolution: async ({ incidentId, resolvedAt, summary }: { incidentId: string; resolvedAt?: string; summary?: string }): Promise<{ mttaSec?: number; mttrSec?: number }> => {
-      const incident = await models.Incident.findById(incidentId, { detectedAt: 1, acknowledgedAt: 1, resolvedAt: 1 }).lean();
+      const incident = await models.Incident.findById(incidentId, { detectedAt: 1, acknowledgedAt: 1, resolvedAt: 1, severity: 1 }).lean();
       if (!incident) throw unknownIncident(incidentId);
       const resolved = resolvedAt ? new Date(resolvedAt) : incident.resolvedAt;
       const durations: { mttaSec?: number; mttrSec?: number } = {};
@@ -45,6 +49,8 @@ export function createIncidentActivities({ models }: { models: Pick<Models, 'Inc
       if (resolved) durations.mttrSec = secondsBetween(incident.detectedAt, resolved);
       const resolution = resolvedAt ? { state: 'resolved', resolvedAt: resolved, ...(summary ? { summary } : {}) } : {};
       await models.Incident.updateOne({ _id: incidentId }, { $set: { ...resolution, ...durations } });
+      // Timed once: a retry finds the incident already resolved.
+      if (resolvedAt && !incident.resolvedAt && durations.mttrSec !== undefined) timeToResolve.observe({ severity: incident.severity }, durations.mttrSec);
       return durations;
     },
   };

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Logger } from '../src/logger';
+import { notifications } from '../src/metrics/instruments';
 import type { Models } from '../src/models';
 import { insertOnce } from '../src/models/insert-once';
 import { SEVERITIES } from '../src/models/shared';
@@ -131,6 +132,7 @@ const send: NotifyStage = async (n, { models, channels, logger }) => {
     pending.map(async (destination) => {
       const channel = channels.find((c) => c.name === destination.channel);
       const outcome: SendOutcome = channel ? await channel.send(n.message, destination.target) : { ok: false, retryable: false, error: 'channel not configured' };
+      notifications.inc({ channel: channel?.name ?? 'unconfigured', result: outcome.ok ? 'sent' : 'failed' });
       if (!outcome.ok) logger.warn({ incidentId: n.input.incidentId, ...destination, error: outcome.error }, 'notification delivery failed');
       const delivery: Delivery = { ...destination, ok: outcome.ok, error: outcome.error, at: new Date() };
       await log.record(delivery);

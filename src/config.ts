@@ -57,6 +57,8 @@ const envSchema = z.object({
   STATETRACE_SWEEP_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   STATETRACE_API_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   STATETRACE_API_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  STATETRACE_METRICS_PORT: port.default(0),
+  STATETRACE_METRICS_TOKEN: optionalString,
   // At most the notifier activity's 8 attempts (workflows/activities.ts): the last webhook attempt must happen while Temporal still retries.
   STATETRACE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(8).default(6),
   STATETRACE_SERIES_FLUSH_SEC: z.coerce.number().int().min(1).max(300).default(30),
@@ -140,6 +142,8 @@ export interface Config {
   };
   /** REST API: largest request body (bytes), requests per minute per token (0: unlimited). */
   api: { bodyLimit: number; rateLimitPerMinute: number };
+  /** /metrics: the metrics-only listener's port in processes without the API (0: none); the bearer token scrapes need, if any. */
+  metrics: { port: number; token?: string };
   /** Outbound webhooks: attempts per delivery before it is dead-lettered. */
   webhooks: { maxAttempts: number };
   /** SNMP trap receiver; port 0 turns it off. */
@@ -249,6 +253,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failbackCheckMs: e.STATETRACE_FAILBACK_CHECK_SEC * 1000,
     },
     api: { bodyLimit: e.STATETRACE_API_BODY_LIMIT, rateLimitPerMinute: e.STATETRACE_API_RATE_LIMIT },
+    metrics: { port: e.STATETRACE_METRICS_PORT, token: e.STATETRACE_METRICS_TOKEN },
     webhooks: { maxAttempts: e.STATETRACE_WEBHOOK_MAX_ATTEMPTS },
     slack: slackConfig(e),
     discord: discordConfig(e),

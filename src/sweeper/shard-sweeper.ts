@@ -3,6 +3,7 @@ import { initialDebounceState, observe, type DebounceState, type Transition } fr
 import { EchoWindow } from '../health/echo-window';
 import { evaluateRoute, type Evaluation, type HealthSource } from '../health/evaluate';
 import type { Logger } from '../logger';
+import { detectionLatency, recordProbe } from '../metrics/instruments';
 import type { Models } from '../models';
 import type { IcmpProbeSpec, Measurement, ProbeOptions, ProbeSpec, RouteSignal } from '../probes/types';
 import type { SeriesSample } from '../series/minute-stats';
@@ -121,6 +122,7 @@ export class ShardSweeper {
         const single = rt.route.probes.filter((p) => p.kind !== 'icmp-batch').map((spec) => this.limit(() => this.deps.probes.runProbe(spec)));
         const fromBatch = await batchResults;
         const measurements = [...(batchIndexes.get(rt) ?? []).map((i) => fromBatch[i]!), ...(await Promise.all(single))];
+        for (const m of measurements) recordProbe(m);
         const sent = (m: Measurement) => rt.route.probes.find((p) => p.kind !== 'snmp' && p.target === m.target && p.kind === m.kind);
         const smoothed = measurements.map((m) => rt.echoes.smooth(m, (sent(m) as IcmpProbeSpec | undefined)?.count ?? 1));
         this.record(rt, smoothed.map((measurement) => ({ origin: 'probe' as const, measurement })), 'probe');
@@ -187,6 +189,8 @@ export class ShardSweeper {
     });
     const transitions = observe(rt.debounce, { status: evaluation.status, at, cause, hard }, route.debounce);
     for (const t of transitions) {
+      // The down streak's first failure is still in the debounce state (it clears on the next up).
+      if (t.kind === 'down') detectionLatency.observe((t.at.getTime() - (rt.debounce.firstFailureAt ?? t.at.getTime())) / 1000);
       this.deps.transitions.add({
         _id: `${route.id}:${t.at.getTime()}:${t.kind}`,
         routeId: route.id,
