@@ -9,6 +9,9 @@ import { createApiAuth } from '../http/auth';
 import { registerApiV1 } from '../http/api';
 import { registerSignalsApi } from '../http/signals-api';
 import type { Logger } from '../logger';
+import { registerMetricsEndpoint } from '../metrics/metrics-endpoint';
+import { startMetricsListener } from '../metrics/metrics-listener';
+import { registry } from '../metrics/registry';
 import { models } from '../models';
 import { connectTemporalClient, connectTemporalWorker } from '../temporal/connection';
 import { temporalSdkLogger } from '../temporal/sdk-logger';
@@ -217,12 +220,19 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       const auth = createApiAuth(models);
       registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount, auth });
       registerApiV1(http, { models, auth, workflows: new Client({ connection: client, namespace: config.temporal.namespace }).workflow, taskQueue: config.temporal.taskQueue, runbooks: await loadRunbooks(), logger });
+      registerMetricsEndpoint(http, { registry, models, token: config.metrics.token });
       await http.listen({ host: config.http.host, port: config.http.port });
       shutdown.add('http server', () => http.close());
       logger.info(
         { healthz: `http://${config.http.host}:${(http.server.address() as { port: number }).port}/healthz`, temporalUi: stack.started.temporal?.uiUrl },
         'StateTrace is up',
       );
+    }
+
+    if (!parts.api && config.metrics.port > 0) {
+      const metrics = await startMetricsListener({ host: config.http.host, port: config.metrics.port, registry, token: config.metrics.token, logger });
+      shutdown.add('metrics listener', () => metrics.close());
+      logger.info({ metrics: `http://${config.http.host}:${metrics.port}/metrics` }, 'metrics listener up');
     }
 
     const signal = await stopSignal;
