@@ -8,6 +8,7 @@ import { buildHttpServer, type HealthCheck } from '../http/server';
 import { createApiAuth } from '../http/auth';
 import { registerApiV1 } from '../http/api';
 import { registerSignalsApi } from '../http/signals-api';
+import { registerWebhooksApi } from '../http/webhooks-api';
 import type { Logger } from '../logger';
 import { registerMetricsEndpoint } from '../metrics/metrics-endpoint';
 import { startMetricsListener } from '../metrics/metrics-listener';
@@ -219,6 +220,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       const http = await buildHttpServer({ logger, checks, bodyLimit: config.api.bodyLimit, rateLimitPerMinute: config.api.rateLimitPerMinute });
       const auth = createApiAuth(models);
       registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount, auth });
+      registerWebhooksApi(http, { models, auth, maxAttempts: config.webhooks.maxAttempts });
       registerApiV1(http, { models, auth, workflows: new Client({ connection: client, namespace: config.temporal.namespace }).workflow, taskQueue: config.temporal.taskQueue, runbooks: await loadRunbooks(), logger });
       registerMetricsEndpoint(http, { registry, models, token: config.metrics.token });
       await http.listen({ host: config.http.host, port: config.http.port });

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { retryDeadDelivery, type WebhookDeliveryDeps } from '../../activities/channels/webhook/deliver';
+import { createWebhookSubscription } from '../../activities/channels/webhook/subscriptions';
+import type { Models } from '../models';
+import { WEBHOOK_DELIVERY_STATUSES, type WebhookDeliveryDoc } from '../models/webhook-delivery';
+import { isHttpUrl, WEBHOOK_EVENT_MEANINGS, WEBHOOK_EVENTS, type WebhookSubscriptionDoc } from '../models/webhook-subscription';
+import { sendError } from './api-errors';
+import { apiIdentity, type ApiAuth } from './auth';
+import type { HttpServer } from './server';
+
+const EVENTS_DOC = WEBHOOK_EVENTS.map((e) => `\`${e}\`: ${WEBHOOK_EVENT_MEANINGS[e]}`).join('; ');
+
+const newSubscription = z.strictObject({
+  url: z.string().max(2048).refine(isHttpUrl, 'must be an absolute http(s) URL'),
+  events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional().describe(`default: all. ${EVENTS_DOC}`),
+  description: z.string().max(500).optional(),
+});
+const subscriptionView = z.object({
+  id: z.string(),
+  url: z.string(),
+  description: z.string(),
+  events: z.array(z.string()),
+  active: z.boolean(),
+  createdBy: z.object({ platform: z.string(), id: z.string(), name: z.string().optional() }),
+  createdAt: z.string(),
+});
+const deliveryView = z.object({
+  id: z.string(),
+  subscription: z.string(),
+  incidentId: z.string(),
+  event: z.string(),
+  status: z.enum(WEBHOOK_DELIVERY_STATUSES),
+  attempts: z.number(),
+  lastStatus: z.number().optional(),
+  lastError: z.string().optional(),
+  lastAttemptAt: z.string().optional(),
+  deliveredAt: z.string().optional(),
+  deadAt: z.string().optional(),
+});
+const idParams = z.object({ id: z.string().min(1).max(300) });
+
+const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
+
+function viewSubscription(s: Omit<WebhookSubscriptionDoc, 'secret'> & { _id: string; createdAt: Date }): z.infer<typeof subscriptionView> {
+  const { platform, id, name } = s.createdBy;
+  return { id: s._id, url: s.url, description: s.description, events: s.events, active: s.active, createdBy: { platform, id, ...(name ? { name } : {}) }, createdAt: s.createdAt.toISOString() };
+}
+
+function viewDelivery(d: WebhookDeliveryDoc): z.infer<typeof deliveryView> {
+  return {
+    id: d._id,
+    subscription: d.subscription,
+    incidentId: d.incidentId,
+    event: d.kind,
+    status: d.status,
+    attempts: d.attempts,
+    ...(d.lastStatus != null ? { lastStatus: d.lastStatus } : {}),
+    ...(d.lastError ? { lastError: d.lastError } : {}),
+    lastAttemptAt: iso(d.lastAttemptAt),
+    deliveredAt: iso(d.deliveredAt),
+    deadAt: iso(d.deadAt),
+  };
+}
+
+/**
+ * /api/v1/webhooks (admin scope): subscriptions (the secret is shown once, at creation),
+ * their deliveries by status (dead letters included), and an operator's retry of a dead one.
+ */
+export function registerWebhooksApi(app: HttpServer, deps: { models: Models; auth: ApiAuth; maxAttempts: number }): void {
+  const { models } = deps;
+  const admin = deps.auth.requireScope('admin');
+  const delivery: WebhookDeliveryDeps = { models, maxAttempts: deps.maxAttempts };
+
+  app.post(
+    '/api/v1/webhooks',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Subscribe a URL to incident state changes',
+        description: 'The answer carries the signing secret: it is shown this once (it is stored, to sign deliveries, but never returned again).',
+        body: newSubscription,
+        response: { 201: subscriptionView.extend({ secret: z.string() }) },
+      },
+    },
+    async (req, reply) => {
+      const created = await createWebhookSubscription(models, { ...req.body, createdBy: apiIdentity(req.apiCaller!).actor });
+      return reply.code(201).send({ ...viewSubscription(created), secret: created.secret });
+    },
+  );
+
+  app.get(
+    '/api/v1/webhooks',
+    { preHandler: admin, schema: { tags: ['webhooks'], summary: 'Active webhook subscriptions (without secrets)', response: { 200: z.object({ webhooks: z.array(subscriptionView) }) } } },
+    async () => {
+      const subscriptions = await models.WebhookSubscription.find({ active: true }, { secret: 0 }).sort({ createdAt: 1 }).lean();
+      return { webhooks: subscriptions.map(viewSubscription) };
+    },
+  );
+
+  app.delete(
+    '/api/v1/webhooks/:id',
+    { preHandler: admin, schema: { tags: ['webhooks'], summary: 'Unsubscribe: nothing more is sent, pending retries included', params: idParams } },
+    async (req, reply) => {
+      const subscription = await models.WebhookSubscription.findById(req.params.id, { active: 1 }).lean();
+      if (!subscription?.active) return sendError(reply, 404, `no webhook subscription ${req.params.id}`);
+      await models.WebhookSubscription.updateOne({ _id: req.params.id }, { $set: { active: false, deactivatedAt: new Date() } });
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/api/v1/webhooks/deliveries',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Deliveries, latest attempt first; status=dead lists the dead letters',
+        querystring: z.object({ status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
+        response: { 200: z.object({ deliveries: z.array(deliveryView) }) },
+      },
+    },
+    async (req) => {
+      const filter = req.query.status ? { status: req.query.status } : {};
+      const deliveries = await models.WebhookDelivery.find(filter, { payload: 0 }).sort({ lastAttemptAt: -1, _id: 1 }).limit(req.query.limit).lean<WebhookDeliveryDoc[]>();
+      return { deliveries: deliveries.map(viewDelivery) };
+    },
+  );
+
+  app.post(
+    '/api/v1/webhooks/deliveries/:id/retry',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Send a dead delivery once more, now',
+        description: 'Synchronous: the answer is the outcome (delivered, or dead again with the receiver’s answer). 409: the delivery is not dead, or its subscription was deleted.',
+        params: idParams,
+        response: { 200: z.object({ delivered: z.boolean(), delivery: deliveryView }) },
+      },
+    },
+    async (req, reply) => {
+      const dead = await models.WebhookDelivery.findById(req.params.id).lean<WebhookDeliveryDoc>();
+      if (!dead) return sendError(reply, 404, `no webhook delivery ${req.params.id}`);
+      if (dead.status !== 'dead') return sendError(reply, 409, `delivery ${dead._id} is ${dead.status}, not dead`);
+      const subscription = await models.WebhookSubscription.findById(dead.subscription).lean();
+      if (!subscription?.active) return sendError(reply, 409, `subscription ${dead.subscription} was deleted`);
+      const outcome = await retryDeadDelivery(delivery, dead, subscription);
+      const after = await models.WebhookDelivery.findById(dead._id).lean<WebhookDeliveryDoc>();
+      return { delivered: outcome.ok, delivery: viewDelivery(after!) };
+    },
+  );
+}
