@@ -5,6 +5,7 @@ import type { Models } from '../models';
 import { WEBHOOK_DELIVERY_STATUSES, type WebhookDeliveryDoc } from '../models/webhook-delivery';
 import { isHttpUrl, WEBHOOK_EVENT_MEANINGS, WEBHOOK_EVENTS, type WebhookSubscriptionDoc } from '../models/webhook-subscription';
 import { sendError } from './api-errors';
+import { errorResponses, isoDate } from './api/api-schemas';
 import { apiIdentity, type ApiAuth } from './auth';
 import type { HttpServer } from './server';
 
@@ -39,8 +40,6 @@ const deliveryView = z.object({
 });
 const idParams = z.object({ id: z.string().min(1).max(300) });
 
-const iso = (d: Date | null | undefined) => (d ? d.toISOString() : undefined);
-
 function viewSubscription(s: Omit<WebhookSubscriptionDoc, 'secret'> & { _id: string; createdAt: Date }): z.infer<typeof subscriptionView> {
   const { platform, id, name } = s.createdBy;
   return { id: s._id, url: s.url, description: s.description, events: s.events, active: s.active, createdBy: { platform, id, ...(name ? { name } : {}) }, createdAt: s.createdAt.toISOString() };
@@ -56,9 +55,9 @@ function viewDelivery(d: WebhookDeliveryDoc): z.infer<typeof deliveryView> {
     attempts: d.attempts,
     ...(d.lastStatus != null ? { lastStatus: d.lastStatus } : {}),
     ...(d.lastError ? { lastError: d.lastError } : {}),
-    lastAttemptAt: iso(d.lastAttemptAt),
-    deliveredAt: iso(d.deliveredAt),
-    deadAt: iso(d.deadAt),
+    lastAttemptAt: isoDate(d.lastAttemptAt),
+    deliveredAt: isoDate(d.deliveredAt),
+    deadAt: isoDate(d.deadAt),
   };
 }
 
@@ -80,7 +79,7 @@ export function registerWebhooksApi(app: HttpServer, deps: { models: Models; aut
         summary: 'Subscribe a URL to incident state changes',
         description: 'The answer carries the signing secret: it is shown this once (it is stored, to sign deliveries, but never returned again).',
         body: newSubscription,
-        response: { 201: subscriptionView.extend({ secret: z.string() }) },
+        response: { 201: subscriptionView.extend({ secret: z.string() }), ...errorResponses(400, 401, 403, 413) },
       },
     },
     async (req, reply) => {
@@ -91,7 +90,7 @@ export function registerWebhooksApi(app: HttpServer, deps: { models: Models; aut
 
   app.get(
     '/api/v1/webhooks',
-    { preHandler: admin, schema: { tags: ['webhooks'], summary: 'Active webhook subscriptions (without secrets)', response: { 200: z.object({ webhooks: z.array(subscriptionView) }) } } },
+    { preHandler: admin, schema: { tags: ['webhooks'], summary: 'Active webhook subscriptions (without secrets)', response: { 200: z.object({ webhooks: z.array(subscriptionView) }), ...errorResponses(401, 403) } } },
     async () => {
       const subscriptions = await models.WebhookSubscription.find({ active: true }, { secret: 0 }).sort({ createdAt: 1 }).lean();
       return { webhooks: subscriptions.map(viewSubscription) };
@@ -100,12 +99,12 @@ export function registerWebhooksApi(app: HttpServer, deps: { models: Models; aut
 
   app.delete(
     '/api/v1/webhooks/:id',
-    { preHandler: admin, schema: { tags: ['webhooks'], summary: 'Unsubscribe: nothing more is sent, pending retries included', params: idParams } },
+    { preHandler: admin, schema: { tags: ['webhooks'], summary: 'Unsubscribe: nothing more is sent, pending retries included', params: idParams, response: { 204: z.null(), ...errorResponses(401, 403, 404) } } },
     async (req, reply) => {
       const subscription = await models.WebhookSubscription.findById(req.params.id, { active: 1 }).lean();
       if (!subscription?.active) return sendError(reply, 404, `no webhook subscription ${req.params.id}`);
       await models.WebhookSubscription.updateOne({ _id: req.params.id }, { $set: { active: false, deactivatedAt: new Date() } });
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -117,7 +116,7 @@ export function registerWebhooksApi(app: HttpServer, deps: { models: Models; aut
         tags: ['webhooks'],
         summary: 'Deliveries, latest attempt first; status=dead lists the dead letters',
         querystring: z.object({ status: z.enum(WEBHOOK_DELIVERY_STATUSES).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) }),
-        response: { 200: z.object({ deliveries: z.array(deliveryView) }) },
+        response: { 200: z.object({ deliveries: z.array(deliveryView) }), ...errorResponses(400, 401, 403) },
       },
     },
     async (req) => {
@@ -136,7 +135,7 @@ export function registerWebhooksApi(app: HttpServer, deps: { models: Models; aut
         summary: 'Send a dead delivery once more, now',
         description: 'Synchronous: the answer is the outcome (delivered, or dead again with the receiver’s answer). 409: the delivery is not dead, or its subscription was deleted.',
         params: idParams,
-        response: { 200: z.object({ delivered: z.boolean(), delivery: deliveryView }) },
+        response: { 200: z.object({ delivered: z.boolean(), delivery: deliveryView }), ...errorResponses(401, 403, 404, 409) },
       },
     },
     async (req, reply) => {

@@ -68,6 +68,11 @@ describe('subscriptions', () => {
     expect(await models.WebhookSubscription.findById(body.id).lean()).toMatchObject({ active: false, deactivatedAt: expect.any(Date) });
   });
 
+  it('are described in the OpenAPI document', async () => {
+    const { paths } = (await app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json<{ paths: Record<string, object> }>();
+    expect(Object.keys(paths)).toEqual(expect.arrayContaining(['/api/v1/webhooks', '/api/v1/webhooks/{id}', '/api/v1/webhooks/deliveries', '/api/v1/webhooks/deliveries/{id}/retry']));
+  });
+
   it('subscribes to chosen events only', async () => {
     const created = await call('POST', '/api/v1/webhooks', { body: { url: 'https://hooks.example.com/x', events: ['resolved', 'acknowledged'] } });
     expect(created.json()).toMatchObject({ events: ['resolved', 'acknowledged'] });
