@@ -45,7 +45,8 @@ export function registerActionsApi(app: HttpServer, { models, auth }: ApiV1Deps,
         description: 'Needs a write or admin token (the responder role); a read token is refused with 403 and the refusal is audited. `Idempotency-Key` (≤ 100 characters) makes a retry record one audit entry. 409: the incident is over or refused the action.',
         params: incidentParams,
         headers: z.looseObject({ 'idempotency-key': z.string().min(1).max(100).optional() }),
-        body: (action.body as z.ZodObject).default({}),
+        // A POST without a body arrives as null: it means no options.
+        body: z.preprocess((b) => b ?? {}, action.body as z.ZodObject),
         response: { 200: z.object({ result: z.string(), incidentId: z.string().optional() }), ...errorResponses(400, 401, 403, 404, 409, 413) },
       },
     }, async (req, reply) => {

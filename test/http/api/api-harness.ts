@@ -1,4 +1,4 @@
-import type { InjectOptions } from 'fastify';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import type { CoreDeps } from '../../../bot/core/command-core';
 import { importRouteFile } from '../../../src/directory/import-routes';
 import { registerApiV1 } from '../../../src/http/api';
@@ -26,7 +26,7 @@ export interface ApiRig {
   app: HttpServer;
   tokens: Record<ApiScope, string>;
   /** A request with the token of `as` (null: none). */
-  call(method: InjectOptions['method'], url: string, opts?: { as?: ApiScope | null; body?: unknown; headers?: Record<string, string> }): ReturnType<HttpServer['inject']>;
+  call(method: InjectOptions['method'], url: string, opts?: { as?: ApiScope | null; body?: unknown; headers?: Record<string, string> }): Promise<LightMyRequestResponse>;
 }
 
 /** The API on the test database with VALID_ROUTE_FILE imported and one token per scope; call in beforeAll after useTestDatabase. */
