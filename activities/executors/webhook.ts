@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { signWebhookBody } from '../channels/webhook/signature';
 import { errorMessage, truncate, type ExecutorOutcome } from './types';
 
 export interface WebhookRequest {
@@ -7,14 +7,6 @@ export interface WebhookRequest {
   timeoutSec: number;
   idempotencyKey: string;
   payload: Record<string, unknown>;
-}
-
-/**
- * The signature a receiver checks: hex HMAC-SHA256, keyed with the shared secret, of
- * `<timestamp>.<body>`; binding the timestamp lets the receiver refuse replays.
- */
-function webhookSignature(secret: string, timestamp: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
 /**
@@ -30,7 +22,7 @@ export async function postWebhook(req: WebhookRequest): Promise<ExecutorOutcome>
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
-        'X-StateTrace-Signature': webhookSignature(req.secret, timestamp, body),
+        'X-StateTrace-Signature': signWebhookBody(req.secret, timestamp, body),
         'X-StateTrace-Timestamp': timestamp,
         'Idempotency-Key': req.idempotencyKey,
       },

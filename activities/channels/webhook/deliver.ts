@@ -3,8 +3,8 @@ import type { WebhookDeliveryDoc } from '../../../src/models/webhook-delivery';
 import type { SendOutcome } from '../../notify';
 import { postWebhook } from './post-webhook';
 
-/** Per attempt. */
-export const WEBHOOK_TIMEOUT_MS = 10_000;
+/** Per attempt; below the notify activity's 10 s start-to-close, so a hanging receiver fails its own attempt, not the whole notification's. */
+export const WEBHOOK_TIMEOUT_MS = 8_000;
 
 export interface WebhookDeliveryDeps {
   models: Pick<Models, 'WebhookSubscription' | 'WebhookDelivery' | 'Incident'>;
