@@ -8,9 +8,11 @@ import { incidentsOpened, notifications } from '../../src/metrics/instruments';
 import { registerMetricsEndpoint } from '../../src/metrics/metrics-endpoint';
 import { startMetricsListener } from '../../src/metrics/metrics-listener';
 import { registry } from '../../src/metrics/registry';
+import { createRouteMetrics } from '../../src/metrics/route-metrics';
 import { models } from '../../src/models';
 import { StatusBoardWriter, type RouteStatusEntry } from '../../src/status/status-board';
 import { useTestDatabase } from '../support/database';
+import { until } from '../support/until';
 import { VALID_ROUTE_FILE, writeTempFile } from '../fixtures/route-files';
 import { promtoolCheck, sampleNames, samples } from './scrape-text';
 
@@ -90,6 +92,25 @@ describe('GET /metrics', () => {
     expect((await app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(401);
     expect((await app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer scrape-secret' } })).statusCode).toBe(200);
+  });
+});
+
+describe('status board reads', () => {
+  it('are refreshed in the background while scrapes come, so a scrape does not wait for the board', async () => {
+    const routeMetrics = createRouteMetrics(models, { refreshMs: 50 });
+    try {
+      const r1Up = async () => samples(await routeMetrics.text()).get('statetrace_route_up{route="r1"}');
+      expect(await r1Up()).toBe(1);
+      const board = new StatusBoardWriter(models, 0, logger);
+      board.set({ ...BOARD[0]!, status: 'down', score: 0 });
+      await board.flush();
+      await until('r1 down in a scrape', async () => (await r1Up()) === 0, 5000, { everyMs: 20 });
+    } finally {
+      routeMetrics.close();
+      const board = new StatusBoardWriter(models, 0, logger);
+      board.set(BOARD[0]!);
+      await board.flush();
+    }
   });
 });
 
