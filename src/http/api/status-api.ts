@@ -29,7 +29,7 @@ export function registerStatusApi(app: HttpServer, { auth, models }: ApiV1Deps, 
     schema: {
       tags: ['status'],
       summary: 'Current status of every route',
-      description: 'From the sweepers’ status board, at most ~1 s older than the board itself (which the sweepers rewrite every ~2 s); route names and teams may lag directory changes by up to 10 s. `counts` covers all routes, `routes` only those matching `?status=`.',
+      description: 'From the sweepers’ status board (rewritten every ~2 s), served from a copy reloaded every 2 s (so up to ~4 s behind the measurements); route names and teams may lag directory changes by up to 10 s. `counts` covers all routes, `routes` only those matching `?status=`.',
       querystring: z.object({ status: z.enum(HEALTH_STATUSES).optional() }),
       response: { 200: z.object({ at: z.string(), counts, routes: z.array(statusRow) }), ...errorResponses(400, 401, 403) },
     },
@@ -39,10 +39,10 @@ export function registerStatusApi(app: HttpServer, { auth, models }: ApiV1Deps, 
     let body = view.bodies.get(key);
     if (body === undefined) {
       const routes = req.query.status ? view.rows.filter((r) => r.status === req.query.status) : view.rows;
-      body = JSON.stringify({ at: view.at, counts: view.counts, routes });
+      body = Buffer.from(JSON.stringify({ at: view.at, counts: view.counts, routes }));
       view.bodies.set(key, body);
     }
-    // A string body is sent as is: the rows are built to the schema above, and re-validating 5,000 of them per request is what the cache avoids.
+    // A ready body is sent as is: the rows are built to the schema above, and re-validating 5,000 of them per request is what the cache avoids.
     return reply.type('application/json').send(body as never);
   });
 

@@ -13,17 +13,17 @@ export interface StatusView {
   byId: Map<string, RouteStatusRow>;
   counts: Record<HealthStatus, number>;
   /** Finished response bodies of GET /status by `?status=`, filled on first use (5,000 rows take ~10 ms to serialise). */
-  bodies: Map<string, string>;
+  bodies: Map<string, Buffer>;
 }
 
-/** The board is rewritten every ~2 s, the directory rarely: a request reads the board at most once a second, the route names at most every 10 s. */
-const BOARD_TTL_MS = 1000;
+/** The sweepers rewrite the board every ~2 s, the directory changes rarely: each is reloaded at most that often. */
+const BOARD_TTL_MS = 2000;
 const DIRECTORY_TTL_MS = 10_000;
 
 /**
  * The status of every route, joined with the directory, shared by all requests for a
  * moment: one GET /status at 5,000 routes would otherwise read 5,000 route documents and
- * the board each time. Concurrent requests wait for the same load.
+ * the board each time.
  */
 export function createStatusViews(models: Pick<Models, 'RouteRecord' | 'RouteStatusBoard'>) {
   const directory = cached(DIRECTORY_TTL_MS, async () => {
@@ -50,18 +50,34 @@ export function createStatusViews(models: Pick<Models, 'RouteRecord' | 'RouteSta
 
 export type StatusViews = ReturnType<typeof createStatusViews>;
 
+/**
+ * `load()`'s value, reloaded once it is `ttlMs` old. Only the first caller waits: later ones
+ * get the current value while a reload runs (at 5,000 routes the board takes ~250 ms and the
+ * directory ~1 s to read from FerretDB, which would otherwise stall every request behind it).
+ * A failed reload keeps the old value; the next call tries again.
+ */
 function cached<T>(ttlMs: number, load: () => Promise<T>): (() => Promise<T>) & { forget(): void } {
-  let entry: { at: number; value: Promise<T> } | undefined;
+  let current: { at: number; value: Promise<T> } | undefined;
+  let reloading: Promise<unknown> | undefined;
+  const start = () => ({ at: Date.now(), value: load() });
   const get = () => {
-    if (!entry || Date.now() - entry.at >= ttlMs) {
-      const value = load();
-      const mine = { at: Date.now(), value };
-      entry = mine;
-      value.catch(() => {
-        if (entry === mine) entry = undefined;
+    if (!current) {
+      const mine = (current = start());
+      mine.value.catch(() => {
+        if (current === mine) current = undefined;
       });
+    } else if (Date.now() - current.at >= ttlMs && !reloading) {
+      const next = start();
+      reloading = next.value.then(
+        () => (current = next),
+        () => undefined,
+      ).finally(() => (reloading = undefined));
     }
-    return entry.value;
+    return current.value;
   };
-  return Object.assign(get, { forget: () => (entry = undefined) });
+  return Object.assign(get, {
+    forget: () => {
+      current = undefined;
+    },
+  });
 }
