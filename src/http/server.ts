@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger } from '../logger';
-import { installErrorHandlers } from './api-errors';
+import { installErrorHandlers, sendError } from './api-errors';
 
 /** A named dependency check: resolves with details when healthy, throws when not. */
 export type HealthCheck = () => Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -27,6 +27,8 @@ export async function buildHttpServer(deps: HttpServerDeps) {
     // pino's Logger and fastify's logger type differ only in generics.
     loggerInstance: deps.logger.child({ component: 'http' }, { level: 'warn' }) as unknown as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 256 * 1024,
+    // The router's own refusals (a malformed %-escape, a path parameter over 100 characters) in the API's error shape too.
+    frameworkErrors: (err, _req, reply) => void sendError(reply, err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 414 : 400, err.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a path segment is over 100 characters' : 'malformed URL (bad %-escape)'),
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -91,6 +91,16 @@ describe('roles', () => {
   });
 });
 
+describe('unknown buttons', () => {
+  it('a press of a button StateTrace does not know (stale or forged) is answered, and changes nothing', async () => {
+    const before = NOT_AGENDA(await snapshotDatabase());
+    const { responseId, send } = press('incident_done', 'inc-20261125-r1-7f3a', 'U0ALICE');
+    expect((await send()).status).toBe(200);
+    expect(await responseText(responseId)).toMatchObject({ response_type: 'ephemeral', text: 'this button is not StateTrace’s (or no longer works)' });
+    expect(NOT_AGENDA(await snapshotDatabase())).toEqual(before);
+  });
+});
+
 describe('commands', () => {
   it('implies the incident inside its channel', async () => {
     await models.SlackIncidentChannel.create({ _id: 'inc-20261125-r1-7f3a', name: 'inc-20261125-r1-7f3a', channelId: 'G0INC', claimedAt: new Date(), readyAt: new Date() });
