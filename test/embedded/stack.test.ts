@@ -9,6 +9,7 @@ import { openStack, StackBusyError } from '../../src/embedded/stack';
 import { createLogger } from '../../src/logger';
 import { toolPaths } from '../../src/tools';
 import { processesMentioning, waitForExit } from '../support/processes';
+import { until } from '../support/until';
 
 const logger = createLogger('silent');
 
@@ -95,6 +96,9 @@ describe('openStack', () => {
       logger,
     });
     fs.mkdirSync(path.join(config.dataDir, 'ferretdb'), { recursive: true });
+    // Only a process that runs the FerretDB binary is reaped; on a busy machine the child may
+    // not have exec'd it yet (CI once hung here), so wait until /proc says it has.
+    await until('the leftover to run ferretdb', () => (fs.readFileSync(`/proc/${leftover.pid}/cmdline`, 'utf8').includes(tools.ferretdb) ? true : undefined), 10_000);
     const deadOwner = 2 ** 22 + 12345; // above pid_max on default kernels: never alive
     fs.writeFileSync(
       path.join(config.dataDir, 'embedded.json'),
