@@ -1,5 +1,5 @@
 import type { SendOutcome } from '../../notify';
-import { signWebhookBody } from './signature';
+import { requestFailure, signedPost } from './signed-post';
 
 export interface WebhookRequest {
   url: string;
@@ -17,24 +17,16 @@ export type WebhookAnswer = SendOutcome & { status?: number };
 /**
  * POSTs one signed delivery. 2xx → delivered; 429, 5xx, a timeout or a network error →
  * retryable (after Retry-After when the receiver sent one); anything else → refused for
- * good. Redirects are not followed: the signed request goes to the subscribed URL only.
+ * good.
  */
 export async function postWebhook(req: WebhookRequest): Promise<WebhookAnswer> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
   try {
-    const response = await fetch(req.url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        'User-Agent': 'StateTrace-Webhooks/1',
-        'X-StateTrace-Event': req.event,
-        'X-StateTrace-Delivery': req.deliveryId,
-        'X-StateTrace-Timestamp': timestamp,
-        'X-StateTrace-Signature': signWebhookBody(req.secret, timestamp, req.body),
-      },
+    const response = await signedPost({
+      url: req.url,
+      secret: req.secret,
       body: req.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(req.timeoutMs),
+      headers: { 'User-Agent': 'StateTrace-Webhooks/1', 'X-StateTrace-Event': req.event, 'X-StateTrace-Delivery': req.deliveryId },
+      timeoutMs: req.timeoutMs,
     });
     // Read (and drop) the answer so the connection is released.
     await response.arrayBuffer().catch(() => undefined);
@@ -44,11 +36,8 @@ export async function postWebhook(req: WebhookRequest): Promise<WebhookAnswer> {
     const retryAfterMs = retryable ? retryAfter(response.headers.get('retry-after')) : undefined;
     return { ok: false, retryable, status, error: `HTTP ${status}`, ...(retryAfterMs ? { retryAfterMs } : {}) };
   } catch (err) {
-    const e = err as Error;
-    if (e.name === 'TimeoutError') return { ok: false, retryable: true, error: `no answer within ${req.timeoutMs} ms` };
-    // fetch reports connection problems as "fetch failed" with the reason in `cause`.
-    const cause = (e.cause as Error | undefined)?.message;
-    return { ok: false, retryable: true, error: `request failed: ${e.message}${cause ? ` (${cause})` : ''}` };
+    if ((err as Error).name === 'TimeoutError') return { ok: false, retryable: true, error: `no answer within ${req.timeoutMs} ms` };
+    return { ok: false, retryable: true, error: requestFailure(err) };
   }
 }
 
