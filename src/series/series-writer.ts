@@ -1,6 +1,7 @@
 import type { Logger } from '../logger';
 import { HOUR_MS, MINUTE_MS, seriesId, type MinuteStats } from '../models/route-health-series';
 import type { Models } from '../models';
+import { PeriodicFlush } from '../sweeper/periodic-flush';
 import { addSample, emptyMinute, mergeMinute, seriesUpdate, type SeriesSample } from './minute-stats';
 
 interface PendingHour {
@@ -37,15 +38,16 @@ const CONCURRENCY = 4;
  */
 export class SeriesWriter {
   private pending = new Map<string, PendingHour>();
-  private flushing: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly flusher: PeriodicFlush;
   private readonly stats_ = { writes: 0, failedWrites: 0, lastError: undefined as string | undefined };
 
   constructor(
     private readonly models: Pick<Models, 'RouteHealthSeries'>,
     private readonly logger: Logger,
-    private readonly opts: { flushEveryMs?: number } = {},
-  ) {}
+    opts: { flushEveryMs?: number } = {},
+  ) {
+    this.flusher = new PeriodicFlush(() => this.writeAll(), opts.flushEveryMs ?? 30_000);
+  }
 
   add(sample: SeriesSample): void {
     const at = sample.at.getTime();
@@ -63,26 +65,17 @@ export class SeriesWriter {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.opts.flushEveryMs ?? 30_000);
+    this.flusher.start();
   }
 
   /** Writes every pending sum (one flush at a time). */
   flush(): Promise<void> {
-    this.flushing ??= this.writeAll().finally(() => (this.flushing = undefined));
-    return this.flushing;
+    return this.flusher.flush();
   }
 
   /** Stops the timer and writes what is left (tries until `timeoutMs`). */
   async stop(timeoutMs = 10_000): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      await this.flush();
-      if (this.pending.size === 0) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    if (this.pending.size > 0) this.logger.error({ unwritten: this.pending.size }, 'series writer stopped with sums not written');
+    if (!(await this.flusher.stop(() => this.pending.size === 0, timeoutMs))) this.logger.error({ unwritten: this.pending.size }, 'series writer stopped with sums not written');
   }
 
   stats(): SeriesWriterStats {

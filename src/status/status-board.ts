@@ -1,5 +1,6 @@
 import type { Logger } from '../logger';
 import type { Models } from '../models';
+import { PeriodicFlush } from '../sweeper/periodic-flush';
 
 /** A route's latest scored measurement, as the status APIs and /metrics show it. */
 export interface RouteStatusEntry {
@@ -38,15 +39,16 @@ export async function loadStatusBoard(models: BoardModels): Promise<Map<string, 
 export class StatusBoardWriter {
   private changed = new Map<string, RouteStatusEntry>();
   private removed = new Set<string>();
-  private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> | undefined;
+  private readonly flusher: PeriodicFlush;
 
   constructor(
     private readonly models: BoardModels,
     private readonly shard: number,
     private readonly logger: Logger,
-    private readonly flushEveryMs = 2000,
-  ) {}
+    flushEveryMs = 2000,
+  ) {
+    this.flusher = new PeriodicFlush(() => this.write(), flushEveryMs);
+  }
 
   set(entry: RouteStatusEntry): void {
     this.changed.set(entry.routeId, entry);
@@ -61,18 +63,15 @@ export class StatusBoardWriter {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.flushEveryMs);
+    this.flusher.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.flush();
+    await this.flusher.stop(() => this.changed.size === 0 && this.removed.size === 0);
   }
 
   flush(): Promise<void> {
-    this.flushing ??= this.write().finally(() => (this.flushing = undefined));
-    return this.flushing;
+    return this.flusher.flush();
   }
 
   private async write(): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import { PeriodicFlush } from './periodic-flush';
 
 const DUPLICATE_KEY = 11000;
 
@@ -24,8 +25,7 @@ export interface BatchWriterStats {
  */
 export class BatchWriter<D extends { _id: unknown }> {
   private buffer: D[] = [];
-  private flushing: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly flusher: PeriodicFlush;
   private readonly stats_: BatchWriterStats = { written: 0, buffered: 0, dropped: 0, failedFlushes: 0 };
 
   constructor(
@@ -33,7 +33,9 @@ export class BatchWriter<D extends { _id: unknown }> {
     private readonly target: InsertManyTarget,
     private readonly logger: Logger,
     private readonly opts: { flushEveryMs?: number; maxBatch?: number; maxBuffered?: number } = {},
-  ) {}
+  ) {
+    this.flusher = new PeriodicFlush(() => this.writeAll(), opts.flushEveryMs ?? 1000);
+  }
 
   add(doc: D): void {
     this.buffer.push(doc);
@@ -48,26 +50,17 @@ export class BatchWriter<D extends { _id: unknown }> {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.flush(), this.opts.flushEveryMs ?? 1000);
+    this.flusher.start();
   }
 
   /** Writes everything buffered so far (one flush at a time). */
   flush(): Promise<void> {
-    this.flushing ??= this.writeAll().finally(() => (this.flushing = undefined));
-    return this.flushing;
+    return this.flusher.flush();
   }
 
   /** Stops the timer and writes what is left (tries until `timeoutMs`). */
   async stop(timeoutMs = 10_000): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      await this.flush();
-      if (this.buffer.length === 0) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    if (this.buffer.length > 0) this.logger.error({ writer: this.name, unwritten: this.buffer.length }, 'stopped with documents not written');
+    if (!(await this.flusher.stop(() => this.buffer.length === 0, timeoutMs))) this.logger.error({ writer: this.name, unwritten: this.buffer.length }, 'stopped with documents not written');
   }
 
   stats(): BatchWriterStats {
