@@ -34,6 +34,8 @@ export interface OutageState {
   actionable?: boolean;
   severity?: Severity;
   trigger?: string;
+  /** A route of this outage flapped after it opened (see markFlapping). */
+  flapping?: boolean;
   routes: OutageRouteState[];
   acknowledgedBy?: Actor;
   acknowledgedAt?: string;

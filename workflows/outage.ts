@@ -4,7 +4,7 @@
  * Workflow id: `outage:<routeId>` or `outage:dep:<dependency>` (routes grouped by the
  * dependency they share); started by the sweeper with signalWithStart(routeTransition).
  */
-import { allHandlersFinished, condition, continueAsNew, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, patched, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Actor, NotificationKind, Severity } from '../activities/outage-contract';
 import type { RouteContext } from '../activities/route-directory';
 import { notifier, packets, probes, store } from './activities';
@@ -286,7 +286,7 @@ async function autoFailover(outage: Outage, routeId: string): Promise<void> {
 async function runUntilResolved(outage: Outage): Promise<void> {
   const { state } = outage;
   const baseStable = outage.input.stableForMs ?? 120_000;
-  const stableMs = state.trigger === 'flapping' ? Math.max(baseStable, 600_000) : baseStable;
+  const stableMs = () => (state.trigger === 'flapping' || state.flapping ? Math.max(baseStable, 600_000) : baseStable);
   const pending = () => outage.inbox.length > 0 || outage.resolvedBy !== undefined;
   for (;;) {
     await condition(() => pending() || allRecovered(outage));
@@ -300,8 +300,8 @@ async function runUntilResolved(outage: Outage): Promise<void> {
       for (const r of failedOver) await failBack(outage, r.routeId);
       if ([...outage.routes.values()].some((r) => r.failover === 'done')) continue;
     }
-    state.pendingTimers = [{ name: 'resolve when stable', firesAt: new Date(new Date(outage.nowIso()).getTime() + stableMs).toISOString() }];
-    if (!(await condition(pending, stableMs))) return;
+    state.pendingTimers = [{ name: 'resolve when stable', firesAt: new Date(new Date(outage.nowIso()).getTime() + stableMs()).toISOString() }];
+    if (!(await condition(pending, stableMs()))) return;
   }
 }
 
@@ -334,8 +334,24 @@ async function handleTransitions(outage: Outage, transitions: RouteTransitionSig
       await outage.timeline('recovered', `${t.routeId} recovered`, { data: { score: t.score } });
     } else if (t.kind === 'down' || t.kind === 'degraded') {
       known.health = t.status === 'unknown' ? 'down' : t.status;
+    } else if (t.kind === 'flapping' && !state.flapping && state.trigger !== 'flapping' && patched('flapping-mid-incident')) {
+      await markFlapping(outage, t);
     }
   }
+}
+
+/**
+ * A route of an open outage started flapping: said once (no page: whoever was paged for the
+ * outage is still on it), and the outage only resolves itself after 10 quiet minutes, so
+ * each flap stays in this incident instead of opening a new one.
+ */
+async function markFlapping(outage: Outage, t: RouteTransitionSignal): Promise<void> {
+  outage.state.flapping = true;
+  await outage.timeline('flapping', `${t.routeId} is flapping: this incident stays open until it has been stable for 10 minutes`, { key: 'flapping' });
+  await outage.notify('flapping', `${t.routeId} is flapping (down again and again): the incident stays open until the route is stable for 10 minutes`, {
+    page: false,
+    key: `${outage.state.incidentId}:flapping`,
+  });
 }
 
 /** Long incidents start a fresh history with the same state (handlers drained first). */

@@ -295,6 +295,31 @@ describe('outage workflow (time-skipping)', () => {
     });
   }, 120_000);
 
+  it('a route that starts flapping during an outage: one notice without a page, and the outage waits 10 quiet minutes', async () => {
+    const ctx = routeContext('r1', { failoverPolicy: undefined, escalationPolicy: undefined });
+    await withOutage('flapping-mid-incident', { r1: ctx }, primaryDown, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('10 seconds');
+      for (let i = 0; i < 4; i++) {
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        await env.sleep('15 seconds');
+        await h.signal(routeTransition, transition('r1', i >= 2 ? 'flapping' : 'down'));
+        await env.sleep('30 seconds');
+      }
+      await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+      await env.sleep('5 minutes'); // past stableForMs (1 min), short of 10 quiet minutes
+      expect((await h.query(outageState)).phase).not.toBe('resolved');
+      expect(calls.notify.map((n) => [n.kind, n.page])).toEqual([
+        ['opened', true],
+        ['flapping', false],
+      ]);
+      expect(calls.timeline.filter((t) => t.kind === 'flapping')).toHaveLength(1);
+      expect((await h.query(outageState)).flapping).toBe(true);
+      await env.sleep('6 minutes');
+      expect((await h.result()).phase).toBe('resolved');
+      expect(calls.openIncident).toHaveLength(1);
+    }, { stableForMs: 60_000 });
+  }, 120_000);
+
   it('a telemetry blind spot is one warning, no escalation, and ends when data returns', async () => {
     await withOutage('telemetry-gap', { r1: routeContext('r1') }, primaryDown, transition('r1', 'telemetry_gap', 'unknown'), async (h, calls) => {
       await env.sleep('2 hours');
