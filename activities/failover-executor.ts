@@ -41,9 +41,9 @@ export function createFailoverActivities({ models, env = process.env, logger = c
   /**
    * The outcome recorded under `key`, for a call that found the key already taken. A run still
    * in progress is waited for until its deadline. A run that passed its deadline without an
-   * outcome (its worker died mid-run, or could not record) is reported as it stands, ok:false,
-   * and is NOT run again: whether it changed the network is unknown, and repeating a route
-   * change blindly is worse than asking a human.
+   * outcome (its worker died mid-run, or could not record) is reported as it stands, ok:false
+   * with outcomeUnknown, and is NOT run again: whether it changed the network is unknown, and
+   * repeating a route change blindly is worse than looking (the workflow verifies the path).
    */
   const recordedResult = async (key: string): Promise<ExecuteFailoverResult> => {
     for (;;) {
@@ -55,6 +55,7 @@ export function createFailoverActivities({ models, env = process.env, logger = c
           ok: false,
           detail: `a run with this key started at ${run.startedAt.toISOString()} and never recorded an outcome (its worker may have stopped mid-run); not run again`,
           duplicate: true,
+          outcomeUnknown: true,
         };
       }
       await sleep(DUPLICATE_POLL_MS);

@@ -64,6 +64,8 @@ export interface ExecuteFailoverResult {
   detail: string;
   /** true when this key had already run (the executor was not run again). */
   duplicate: boolean;
+  /** A run with this key started and never recorded an outcome (its worker died mid-run): it may or may not have changed the network. */
+  outcomeUnknown?: boolean;
 }
 
 export interface VerifyPathInput {

@@ -1,5 +1,5 @@
 import { condition, patched, sleep } from '@temporalio/workflow';
-import type { Actor } from '../activities/outage-contract';
+import type { Actor, ExecuteFailoverResult } from '../activities/outage-contract';
 import { executor, localProbes, probes, store } from './activities';
 import type { FailoverResult, OutageRouteState } from './messages';
 import { carryOn, historyTooLong, type Outage } from './outage';
@@ -40,7 +40,7 @@ export async function failOver(outage: Outage, routeId: string, actor: Actor, pa
       fromPathId: from,
       toPathId: backup.id,
     });
-    const verified = run.ok ? await probes.verifyPath({ routeId, pathId: backup.id }) : undefined;
+    const verified = runMayHaveWorked(run) ? await probes.verifyPath({ routeId, pathId: backup.id }) : undefined;
     await store.appendAuditEntry({
       idempotencyKey: `failover:${incidentId}:${routeId}:${backup.id}`,
       at: new Date(outage.nowIso()),
@@ -128,7 +128,7 @@ export async function failBack(outage: Outage, routeId: string): Promise<void> {
     fromPathId: route.activePath!,
     toPathId: primary.id,
   });
-  const verified = run.ok ? await probes.verifyPath({ routeId, pathId: primary.id }) : undefined;
+  const verified = runMayHaveWorked(run) ? await probes.verifyPath({ routeId, pathId: primary.id }) : undefined;
   if (!verified?.ok) {
     await outage.timeline('failback_failed', `failback of ${routeId} did not verify: ${verified?.detail ?? run.detail}; staying on ${route.activePath}`);
     await outage.notify('failover_failed', `failback of ${routeId} failed: still on ${route.activePath}`, { key: `${incidentId}:failback_failed:${routeId}` });
@@ -141,6 +141,14 @@ export async function failBack(outage: Outage, routeId: string): Promise<void> {
     () => outage.timeline('failed_back', `${routeId} back on ${primary.id} via ${primary.nextHop}`, { key: `failed_back:${routeId}` }),
   );
   await outage.notify('failed_back', `${routeId} is back on its primary path`, { page: false, key: `${incidentId}:failed_back:${routeId}` });
+}
+
+/**
+ * A run cut off with its worker may have changed the network: the path is probed rather than
+ * given up on (histories from before this change gave up, and replay that way).
+ */
+function runMayHaveWorked(run: ExecuteFailoverResult): boolean {
+  return run.ok || (run.outcomeUnknown === true && patched('verify-unknown-outcome'));
 }
 
 /**

@@ -211,7 +211,7 @@ describe('executeFailover: command', () => {
       deadline: new Date(startedAt.getTime() + 35_000),
     });
     const result = await execute(input);
-    expect(result).toMatchObject({ ok: false, duplicate: true });
+    expect(result).toMatchObject({ ok: false, duplicate: true, outcomeUnknown: true });
     expect(result.detail).toMatch(/never recorded an outcome/);
     expect(runsOf(input.incidentId)).toHaveLength(0);
   });

@@ -1,22 +1,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowUpdateStage } from '@temporalio/client';
 import { importRouteFile } from '../../src/directory/import-routes';
 import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
-import { outageState, resolve, routeTransition, type RouteTransitionSignal } from '../../workflows/messages';
+import { acknowledge, outageState, requestFailover, resolve, routeTransition, type RouteTransitionSignal } from '../../workflows/messages';
 import type { outageWorkflow } from '../../workflows/outage';
 import { spawnCli } from '../support/cli';
 import { testMongoUri, useTestDatabase } from '../support/database';
 import { until } from '../support/until';
 import { writeTempFile } from '../fixtures/route-files';
+import { testbedUp, type Testbed } from '../testbed/testbed';
 
 /**
  * A `statetrace worker` process SIGKILLed in the middle of an outage, then started again,
  * against the dev server and FerretDB: the outage completes, and no notification is sent
  * twice and no executor run happens twice (counted on the workers' console output and in a
- * file the executor command appends to).
+ * file the executor command appends to). The last test kills it once in every phase of one
+ * outage on a testbed (id 13), where the primary path really fails and comes back.
  */
 const db = useTestDatabase('worker_kill');
 const logger = createLogger('silent');
@@ -128,10 +130,133 @@ it('SIGKILL during a failover: no executor run twice, and the outage still compl
     await second.exited;
   }
   const runs = fs.readFileSync(runsFile, 'utf8').trim().split('\n');
-  // backup-a's run was cut off with its worker and is not repeated; the workflow moved on.
+  // backup-a's run was cut off with its worker and is not repeated: its path was probed instead.
   expect(new Set(runs).size).toBe(runs.length);
   expect(await models.ExecutorRun.countDocuments()).toBe(runs.length);
   const all = first.output() + second.output();
   expect(deliveries(all, 'opened')).toBe(1);
   expect(deliveries(all, 'failed_over')).toBe(1);
 }, 90_000);
+
+describe('on a testbed', () => {
+  let tb: Testbed;
+  beforeAll(async () => {
+    tb = await testbedUp({ id: 13, targets: 1 });
+  }, 60_000);
+  afterAll(() => tb?.down(), 60_000);
+
+  /** Manual fail-over (so the test picks the moment), automatic failback after 3 s, an executor that takes 3 s. */
+  function lifecycleRouteFile(): string {
+    const script = "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\\\n'); setTimeout(() => {}, 3000)";
+    const path = (id: string, role: string, address: string) => `{ id: ${id}, role: ${role}, nextHop: ${address}, probe: { kind: icmp, target: ${address}, count: 2, intervalMs: 20, timeoutMs: 300 } }`;
+    return `version: 1
+classes:
+  - { id: core, thresholds: { latencyMs: 100, lossPct: 20, jitterMs: 30 } }
+teams:
+  - { id: net, name: Net, contact: net@example.com, notify: [{ platform: console, target: noc, minSeverity: info }] }
+escalationPolicies:
+  - { id: slow, levels: [{ afterSec: 0, notify: ["team:net"] }, { afterSec: 3600, notify: ["team:net"] }] }
+failoverPolicies:
+  - id: by-hand
+    mode: manual
+    failoverThreshold: 50
+    failbackThreshold: 80
+    failbackDelaySec: 3
+    failbackMode: automatic
+    executor: { kind: command, argv: ["${process.execPath}", "-e", "${script}", "${runsFile}", "{{to.id}}"], timeoutSec: 10 }
+routes:
+  - id: kill-tb
+    name: Kill test route on the testbed
+    environment: test
+    primary: true
+    class: core
+    probes: [{ kind: icmp, target: ${tb.targets[0]} }]
+    paths:
+      - ${path('primary', 'primary', tb.links.primary.coreAddress)}
+      - ${path('backup', 'backup', tb.links.backup.coreAddress)}
+    owner: { team: net }
+    failoverPolicy: by-hand
+    escalationPolicy: slow
+`;
+  }
+
+  it('SIGKILL in every phase of one outage (detect, alert, acknowledge, fail over, fail back, resolve): each happens once', async () => {
+    fs.rmSync(runsFile, { force: true });
+    await importRouteFile(writeTempFile(lifecycleRouteFile()), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger });
+    const taskQueue = `kill-phases-${Date.now()}`;
+    const workers: ReturnType<typeof spawnCli>[] = [];
+    const startWorker = () => workers.push(spawnCli(['worker'], workerEnv(taskQueue)));
+    const killWorker = async () => {
+      const w = workers.at(-1)!;
+      w.child.kill('SIGKILL');
+      await w.exited;
+      startWorker();
+    };
+    const actor = { platform: 'api' as const, id: 'chaos' };
+    const at = () => new Date().toISOString();
+    const signal = (kind: RouteTransitionSignal['kind'], status: RouteTransitionSignal['status']): RouteTransitionSignal => ({ routeId: 'kill-tb', kind, at: at(), status, score: status === 'up' ? 100 : 0, taxonomy: [], cause: 'probe' });
+    startWorker();
+    try {
+      await tb.fail('primary');
+      const handle = await client.workflow.signalWithStart<typeof outageWorkflow, [RouteTransitionSignal]>('outageWorkflow', {
+        workflowId: `outage:kill-tb-${Date.now()}`,
+        taskQueue,
+        args: [{ key: 'route:kill-tb', confirm: { attempts: 3, intervalMs: 2000 }, stableForMs: 3000, failbackCheckMs: 1000 }],
+        signal: routeTransition,
+        signalArgs: [signal('down', 'down')],
+      });
+      const state = () => handle.query(outageState);
+
+      // detect: killed while the confirmation probes run.
+      await until('confirming', async () => (await state()).phase === 'detecting', 60_000);
+      await killWorker();
+      // alert: killed as soon as the incident is recorded, with the page about to go out.
+      await until('the incident', () => models.Incident.exists({ routes: 'kill-tb' }), 60_000);
+      await killWorker();
+      // acknowledge: killed right after the workflow accepted the update.
+      await until('open', async () => (await state()).phase === 'open', 60_000);
+      const ack = await handle.startUpdate(acknowledge, { args: [{ actor, note: 'on it' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      await killWorker();
+      expect((await ack.result()).result).toBe('acknowledged');
+      // fail over: killed while the executor command runs.
+      const failover = await handle.startUpdate(requestFailover, { args: [{ actor }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      await until('the fail-over executor running', () => fs.existsSync(runsFile), 30_000);
+      await killWorker();
+      expect((await failover.result()).result).toBe('failed_over');
+      // fail back: the route is fine on the backup; the primary comes back; killed while failing back.
+      await handle.signal(routeTransition, signal('recovered', 'up'));
+      await tb.heal('primary');
+      await until('the failback executor running', () => fs.readFileSync(runsFile, 'utf8').includes('primary'), 60_000);
+      await killWorker();
+      await until('back on the primary', async () => (await state()).routes[0]?.activePath === 'primary', 60_000);
+      // resolve: killed once the resolution is on the timeline, while the packet is being made.
+      await until('resolved on the timeline', () => models.TimelineEvent.exists({ kind: 'resolved' }), 60_000);
+      await killWorker();
+      expect((await handle.result()).phase).toBe('resolved');
+      await until('the packet', () => models.TimelineEvent.exists({ kind: 'packet' }), 60_000);
+    } finally {
+      await tb.heal('primary');
+      const last = workers.at(-1)!;
+      last.child.kill('SIGTERM');
+      await last.exited;
+    }
+    const all = workers.map((w) => w.output()).join('');
+    const runs = fs.readFileSync(runsFile, 'utf8').trim().split('\n');
+    const counts = {
+      incidents: await models.Incident.countDocuments(),
+      notifications: await models.Notification.countDocuments(),
+      executor_runs: await models.ExecutorRun.countDocuments(),
+      packets: await models.TimelineEvent.countDocuments({ kind: 'packet' }),
+    };
+    console.log(`CHAOS worker-kill-phases kills=${workers.length - 1} incidents=${counts.incidents} notifications=${counts.notifications} executor_runs=${counts.executor_runs} packets=${counts.packets}`);
+    expect(workers).toHaveLength(7);
+    expect(counts).toEqual({ incidents: 1, notifications: 5, executor_runs: 2, packets: 1 });
+    expect(runs).toEqual(['backup', 'primary']);
+    for (const kind of ['opened', 'acknowledged', 'failed_over', 'failed_back', 'resolved']) {
+      expect([kind, await models.Notification.countDocuments({ kind })]).toEqual([kind, 1]);
+      expect([kind, deliveries(all, kind)]).toEqual([kind, 1]);
+    }
+    expect(await models.AuditEntry.countDocuments({ action: 'incident.acknowledge' })).toBe(1);
+    expect(await models.Incident.findOne().lean()).toMatchObject({ state: 'resolved', acknowledgedBy: { id: 'chaos' }, activePath: 'primary' });
+  }, 240_000);
+});
