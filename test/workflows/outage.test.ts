@@ -320,6 +320,20 @@ describe('outage workflow (time-skipping)', () => {
     }, { stableForMs: 60_000 });
   }, 120_000);
 
+  it('an executor run whose outcome is unknown (its worker died mid-run) is verified by probing, not given up on', async () => {
+    const unknownOutcome: Partial<Activities> = {
+      executeFailover: (input) => Promise.resolve({ ok: false, outcomeUnknown: true, duplicate: true, detail: `${input.toPathId}: never recorded an outcome` }),
+    };
+    await withOutage('unknown-outcome', { r1: routeContext('r1') }, primaryDown, transition('r1', 'down'), async (h, calls) => {
+      await env.sleep('30 seconds');
+      expect(calls.verifyPath.filter((v) => v.pathId !== 'primary').map((v) => v.pathId)).toEqual(['backup-a']);
+      expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'backup-a', failover: 'done' });
+      expect(kinds(calls.notify)).toEqual(['opened', 'failed_over']);
+      await h.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'ops' } }] });
+      await h.result();
+    }, {}, unknownOutcome);
+  }, 120_000);
+
   it('a telemetry blind spot is one warning, no escalation, and ends when data returns', async () => {
     await withOutage('telemetry-gap', { r1: routeContext('r1') }, primaryDown, transition('r1', 'telemetry_gap', 'unknown'), async (h, calls) => {
       await env.sleep('2 hours');
