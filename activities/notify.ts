@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
+import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import type { Logger } from '../src/logger';
 import { notifications } from '../src/metrics/instruments';
 import type { Models } from '../src/models';
@@ -64,6 +65,8 @@ interface PendingNotification {
   input: NotifyInput;
   /** Temporal's attempt number of this activity execution (1 = first). */
   attempt: number;
+  /** How long the retry policy waits after this attempt when it fails. */
+  backoffMs: number;
   message: RenderedMessage;
   /** Set by route. */
   destinations?: Destination[];
@@ -152,7 +155,8 @@ const send: NotifyStage = async (n, { models, channels, logger }) => {
     throw ApplicationFailure.create({
       message: `notification not delivered everywhere (${errors})`,
       type: 'NotificationUndelivered',
-      ...(waitMs > 0 ? { nextRetryDelay: waitMs } : {}),
+      // A Retry-After replaces the policy's backoff; a shorter one must not use the attempts up sooner.
+      ...(waitMs > 0 ? { nextRetryDelay: Math.max(waitMs, n.backoffMs) } : {}),
     });
   }
   return { ...n, deliveries };
@@ -190,7 +194,8 @@ const PIPELINE: NotifyStage[] = [dedupe, silence, route, send];
 export function createNotifyActivities(deps: NotifyDeps) {
   return {
     notify: async (input: NotifyInput): Promise<NotifyResult> => {
-      let n: PendingNotification = { input, attempt: Context.current().info.attempt, message: renderMessage(input), deliveries: [], duplicate: false };
+      const { attempt, retryPolicy } = Context.current().info;
+      let n: PendingNotification = { input, attempt, backoffMs: policyBackoffMs(attempt, retryPolicy), message: renderMessage(input), deliveries: [], duplicate: false };
       for (const stage of PIPELINE) {
         if (n.duplicate) break;
         n = await stage(n, deps);
@@ -198,6 +203,13 @@ export function createNotifyActivities(deps: NotifyDeps) {
       return { duplicate: n.duplicate, deliveries: n.deliveries.map(({ channel, target, ok, error }) => ({ channel, target, ok, ...(error ? { error } : {}) })) };
     },
   };
+}
+
+/** Temporal's own delay after a failed `attempt`: initialInterval × backoffCoefficient^(attempt-1), at most maximumInterval. */
+function policyBackoffMs(attempt: number, policy: RetryPolicy | undefined): number {
+  const initial = msOptionalToNumber(policy?.initialInterval) ?? 1000;
+  const delay = initial * (policy?.backoffCoefficient ?? 2) ** (attempt - 1);
+  return Math.min(delay, msOptionalToNumber(policy?.maximumInterval) ?? initial * 100);
 }
 
 function renderMessage({ idempotencyKey, incidentId, kind, severity, routes, title, text, page }: NotifyInput): RenderedMessage {

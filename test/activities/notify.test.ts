@@ -187,6 +187,17 @@ describe('send', () => {
     expect(await models.Notification.findById('notify:inc-1:opened').lean()).toMatchObject({ complete: true });
   });
 
+  it('a Retry-After shorter than the retry policy’s backoff does not shorten it (the attempts would run out during a long outage)', async () => {
+    const slack: NotificationChannel = { name: 'slack', send: () => Promise.resolve({ ok: false, retryable: true, error: 'ratelimited', retryAfterMs: 5000 }) };
+    const { notify } = createNotifyActivities({ models, logger, channels: [slack] });
+    const retryPolicy = { initialInterval: 2000, backoffCoefficient: 2, maximumInterval: 60_000, maximumAttempts: 8 };
+    const attempt = (n: number) => new MockActivityEnvironment({ attempt: n, retryPolicy }, quiet).run(notify, input({ targets: ['slack:C0NOC'] })).catch((e: unknown) => e);
+
+    expect(await attempt(1)).toMatchObject({ type: 'NotificationUndelivered', nextRetryDelay: 5000 }); // backoff 2 s
+    expect(await attempt(4)).toMatchObject({ type: 'NotificationUndelivered', nextRetryDelay: 16_000 }); // backoff 16 s
+    expect(await attempt(7)).toMatchObject({ type: 'NotificationUndelivered', nextRetryDelay: 60_000 }); // at most maximumInterval
+  });
+
   it('retries a rate-limited channel even when another delivered, no sooner than its Retry-After', async () => {
     let limited = true;
     const slack: NotificationChannel = {

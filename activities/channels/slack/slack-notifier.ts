@@ -10,7 +10,7 @@ import type { Runbook } from '../../../src/runbooks/load-runbooks';
 import type { NotificationChannel, RenderedMessage, SendOutcome } from '../../notify';
 import { inviteUsers, openIncidentChannel, type IncidentChannelDeps } from './incident-channel';
 import { postOnce } from './post-once';
-import { slackErrorCode, slackFailure } from './slack-errors';
+import { SlackBusyError, slackErrorCode, slackFailure } from './slack-errors';
 
 export interface SlackNotifierDeps {
   client: WebClient;
@@ -33,7 +33,15 @@ const USER_ID = /^[UW][A-Z0-9]+$/;
  */
 export function createSlackNotifier(deps: SlackNotifierDeps): NotificationChannel {
   let botUser: Promise<string> | undefined;
-  const botUserId = () => (botUser ??= deps.client.auth.test().then((r) => r.user_id!));
+  // A failed look-up is forgotten, so the next call asks again.
+  const botUserId = () =>
+    (botUser ??= deps.client.auth.test().then(
+      (r) => r.user_id!,
+      (err: unknown) => {
+        botUser = undefined;
+        throw err;
+      },
+    ));
   const channelDeps = { client: deps.client, models: deps.models, privateChannels: deps.privateChannels, botUserId };
 
   return {
@@ -46,8 +54,11 @@ export function createSlackNotifier(deps: SlackNotifierDeps): NotificationChanne
         const publicView: IncidentView = { ...fullView, customers: undefined };
         const channelView = deps.privateChannels ? fullView : publicView;
         const fresh = msg.page ? await page(deps, channelDeps, msg, target, { publicView, channelView }) : new Set<string>();
-        const incidentChannel = (await deps.models.SlackIncidentChannel.findById(msg.incidentId, { channelId: 1, readyAt: 1 }).lean())?.channelId;
-        if (!incidentChannel) return { ok: true, retryable: false }; // not paged, and nothing shown yet: nothing to update
+        const record = await deps.models.SlackIncidentChannel.findById(msg.incidentId, { channelId: 1, readyAt: 1 }).lean();
+        if (!record) return { ok: true, retryable: false }; // not paged, and nothing shown yet: nothing to update
+        // The page is still setting the channel up (Slack failing, say): this message waits for it, not dropped.
+        if (!record.readyAt || !record.channelId) throw new SlackBusyError(`the incident channel of ${msg.incidentId} is not set up yet`);
+        const incidentChannel = record.channelId;
         if (msg.kind !== 'opened') {
           await postOnce(deps, { key: `${msg.key}:timeline`, incidentId: msg.incidentId, channel: incidentChannel, role: 'timeline', incidentChannel: true, message: renderTimelineLine({ kind: msg.kind, text: msg.text, at: new Date().toISOString() }) });
         }

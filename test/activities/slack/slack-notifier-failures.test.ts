@@ -27,6 +27,8 @@ afterEach(() => rig.sim.close());
 
 const alertKey = (target: string, incidentId = INCIDENT) => `${incidentId}:alert:${target}`;
 const OK = { ok: true, retryable: false };
+/** What Temporal does before a retry: wait out the Retry-After. */
+const waitOut = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Exactly one alert in the incident channel and one in #noc, and the checklist once. */
 async function expectOneOfEach(): Promise<void> {
@@ -41,11 +43,15 @@ async function expectOneOfEach(): Promise<void> {
 describe('rate limits and 5xx', () => {
   it('429 on chat.postMessage: retryable after Retry-After with nothing posted; the next send delivers once everywhere', async () => {
     const { sim, notifier, noc } = rig;
-    sim.failNext('chat.postMessage', { status: 429, retryAfterSec: 7 });
+    sim.failNext('chat.postMessage', { status: 429, retryAfterSec: 1 });
 
-    expect(await notifier.send(message('opened'), noc.id)).toEqual({ ok: false, retryable: true, retryAfterMs: 7000, error: expect.stringContaining('rate limited') });
+    expect(await notifier.send(message('opened'), noc.id)).toEqual({ ok: false, retryable: true, retryAfterMs: 1000, error: expect.stringContaining('rate limited') });
     expect(sim.messages.size).toBe(0);
+    // Slack limits a method for the whole app: every send of this process holds it back until Retry-After has passed.
+    expect(await notifier.send(message('opened'), noc.id)).toMatchObject({ ok: false, retryable: true, retryAfterMs: 1000 });
+    expect(sim.callsOf('chat.postMessage')).toHaveLength(1);
 
+    await waitOut(1000);
     expect(await notifier.send(message('opened'), noc.id)).toEqual(OK);
     await expectOneOfEach();
     expect(sim.callsOf('conversations.create')).toHaveLength(1);
@@ -56,6 +62,7 @@ describe('rate limits and 5xx', () => {
     sim.failNext('pins.add', { status: 429, retryAfterSec: 1 });
 
     expect(await notifier.send(message('opened'), noc.id)).toMatchObject({ ok: false, retryable: true, retryAfterMs: 1000 });
+    await waitOut(1000);
     expect(await notifier.send(message('opened'), noc.id)).toEqual(OK);
     await expectOneOfEach();
   });
@@ -78,12 +85,13 @@ describe('rate limits and 5xx', () => {
       text: 'primary path lost every probe',
       page: true,
     };
-    sim.failNext('chat.postMessage', { status: 429, retryAfterSec: 3 });
+    sim.failNext('chat.postMessage', { status: 429, retryAfterSec: 2 });
 
     const err = await asAttempt(1)(input).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
-    expect(err).toMatchObject({ type: 'NotificationUndelivered', nonRetryable: false, nextRetryDelay: 3000 });
+    expect(err).toMatchObject({ type: 'NotificationUndelivered', nonRetryable: false, nextRetryDelay: 2000 });
     expect(await models.Notification.findById(input.idempotencyKey).lean()).toMatchObject({ complete: false });
+    await waitOut(2000);
 
     const retried = await asAttempt(2)(input);
     expect(retried).toEqual({
