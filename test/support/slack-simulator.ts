@@ -53,7 +53,20 @@ export interface SimCall {
   status: number;
 }
 
-type Failure = { status: 429; retryAfterSec: number } | { status: 500 | 502 | 503 } | { error: string };
+/**
+ * 429 (refused, with Retry-After), 5xx (refused before the method ran; with `carriedOut`, after
+ * it ran, as when Slack's gateway fails on the way back), or a Slack error code.
+ */
+type Failure = { status: 429; retryAfterSec: number } | { status: 500 | 502 | 503; carriedOut?: boolean } | { error: string };
+
+/** One Web API request as it reached the simulator: when, and the HTTP status it was answered with. */
+export interface SimRequest {
+  method: string;
+  /** Date.now() when it came in. */
+  at: number;
+  status: number;
+  retryAfterSec?: number;
+}
 
 /** An uploaded file: what was uploaded, and where it was shared. */
 export interface SimFile {
@@ -76,6 +89,8 @@ export interface SlackSimulator {
   /** The app-level token (xapp-…) apps.connections.open wants. */
   appToken: string;
   calls: SimCall[];
+  /** Every Web API request with its arrival time, in order (the same requests as `calls`). */
+  requests: SimRequest[];
   channels: Map<string, SimChannel>;
   messages: Map<string, SimMessage>;
   files: Map<string, SimFile>;
@@ -85,6 +100,11 @@ export interface SlackSimulator {
   envelopes: SocketEnvelopeRecord[];
   /** The next `times` calls of `method` fail this way. */
   failNext(method: string, failure: Failure, times?: number): void;
+  /**
+   * A Slack outage: for `forMs` from now, every Web API method fails, taking `failures` in
+   * turn (after any failNext of the method). Resolves the window's bounds (Date.now() ms).
+   */
+  outage(failures: Failure[], forMs: number): { from: number; until: number };
   callsOf(method: string): SimCall[];
   /** A channel made as if by someone else: the bot is a member only if `members` says so. */
   addChannel(o: { name: string; is_private?: boolean; members?: string[] }): SimChannel;
@@ -118,6 +138,12 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
   const messages = new Map<string, SimMessage>();
   const files = new Map<string, SimFile>();
   const failures = new Map<string, Failure[]>();
+  const requests: SimRequest[] = [];
+  let outage: { failures: Failure[]; until: number; next: number } | undefined;
+  const outageFailure = (): Failure | undefined => {
+    if (!outage || Date.now() >= outage.until) return undefined;
+    return outage.failures[outage.next++ % outage.failures.length];
+  };
   let clock = 1_700_000_000_000;
   let counter = 0;
   const nextTs = () => `${Math.floor(++clock / 1000)}.${String(++counter).padStart(6, '0')}`;
@@ -234,7 +260,11 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
   app.post('/api/:method', (req: FastifyRequest<{ Params: { method: string } }>, reply: FastifyReply) => {
     const { method } = req.params;
     const args = { ...(req.body as Record<string, string | undefined>) };
-    const record = (status: number) => calls.push({ method, args, status });
+    const at = Date.now();
+    const record = (status: number, retryAfterSec?: number) => {
+      calls.push({ method, args, status });
+      requests.push({ method, at, status, ...(retryAfterSec === undefined ? {} : { retryAfterSec }) });
+    };
     const auth = req.headers.authorization ?? (args.token ? `Bearer ${args.token}` : '');
     const given = /^Bearer (.*)$/.exec(auth)?.[1];
     // apps.connections.open takes the app-level token only; everything else, the bot token.
@@ -244,10 +274,14 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
       const error = !given ? 'not_authed' : given === token || given === appToken ? 'not_allowed_token_type' : 'invalid_auth';
       return reply.send({ ok: false, error });
     }
-    const failure = failures.get(method)?.shift();
+    const failure = failures.get(method)?.shift() ?? outageFailure();
     if (failure && 'status' in failure) {
+      if (failure.status === 429) {
+        record(429, failure.retryAfterSec);
+        return reply.code(429).header('retry-after', String(failure.retryAfterSec)).send({ ok: false, error: 'ratelimited' });
+      }
       record(failure.status);
-      if (failure.status === 429) return reply.code(429).header('retry-after', String(failure.retryAfterSec)).send({ ok: false, error: 'ratelimited' });
+      if (failure.carriedOut) methods[method]?.(args); // done, but the answer is lost
       return reply.code(failure.status).send('upstream failure');
     }
     if (failure) {
@@ -271,6 +305,7 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
     token,
     appToken,
     calls,
+    requests,
     responses,
     envelopes: socketMode.envelopes,
     channels,
@@ -278,6 +313,11 @@ export async function startSlackSimulator(opts: { token?: string; appToken?: str
     files,
     failNext(method, failure, times = 1) {
       failures.set(method, [...(failures.get(method) ?? []), ...Array<Failure>(times).fill(failure)]);
+    },
+    outage(list, forMs) {
+      const from = Date.now();
+      outage = { failures: list, until: from + forMs, next: 0 };
+      return { from, until: outage.until };
     },
     callsOf: (method) => calls.filter((c) => c.method === method),
     addChannel: (o) => newChannel(state, { ...o, creator: o.members?.[0] ?? 'U0ALICE' }),
