@@ -44,6 +44,11 @@ export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
         executablePath,
         headless: true,
         timeout,
+        // Puppeteer's own handlers would kill Chromium and exit the process on SIGINT: the
+        // owner (`statetrace start`, the demo) stops its other servers first, then close().
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
         // Chromium refuses to start its sandbox as root (containers, CI); as any other user
         // the sandbox stays on, since packets render text that operators and routes supply.
         // /dev/shm is 64 MB in many containers: shared memory goes to /tmp instead.

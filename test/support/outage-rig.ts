@@ -4,7 +4,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import { loadConfig, type Config } from '../../src/config';
 import { importRouteFile } from '../../src/directory/import-routes';
 import { freePort } from '../../src/embedded/ports';
-import { createLogger } from '../../src/logger';
+import { createLogger, type Logger } from '../../src/logger';
 import { models } from '../../src/models';
 import { startSweeperWithOutages } from '../../src/outage/start-outages';
 import type { SweeperService } from '../../src/sweeper/run-sweeper';
@@ -77,8 +77,10 @@ export async function startOutageRig(opts: {
   /** Targets behind the core (default 1) and another route file than rigRouteFile's. */
   targets?: number;
   routeFile?: (tb: Testbed) => string;
+  /** Where the product logs (default: warnings on stdout). */
+  logger?: Logger;
 }): Promise<OutageRig> {
-  const logger = createLogger('warn');
+  const logger = opts.logger ?? createLogger('warn');
   const trapPort = await freePort();
   const tb = await testbedUp({ id: opts.testbedId, targets: opts.targets ?? 1, trapSink: { port: trapPort } });
   const config = loadConfig({
@@ -92,7 +94,7 @@ export async function startOutageRig(opts: {
     ...opts.env,
   });
   const routes = opts.routeFile ? opts.routeFile(tb) : rigRouteFile(tb, opts.failbackDelaySec);
-  await importRouteFile(writeTempFile(routes), { models, maxBytes: routes.length + 1, actor: { platform: 'cli', id: 'rig' }, logger });
+  await importRouteFile(writeTempFile(routes), { models, maxBytes: Buffer.byteLength(routes) + 1, actor: { platform: 'cli', id: 'rig' }, logger });
 
   const nativeConnection = await NativeConnection.connect({ address: opts.temporalAddress });
   const renderer = createPdfRenderer({ executablePath: config.chromiumPath, logger });
