@@ -2,6 +2,7 @@ import type { Logger } from '../logger';
 import { HOUR_MS, MINUTE_MS, seriesId, type MinuteStats } from '../models/route-health-series';
 import type { Models } from '../models';
 import { PeriodicFlush } from '../sweeper/periodic-flush';
+import { RepeatedFailureLog } from '../sweeper/repeated-failure-log';
 import { addSample, emptyMinute, mergeMinute, seriesUpdate, type SeriesSample } from './minute-stats';
 
 interface PendingHour {
@@ -39,6 +40,7 @@ const CONCURRENCY = 4;
 export class SeriesWriter {
   private pending = new Map<string, PendingHour>();
   private readonly flusher: PeriodicFlush;
+  private readonly failures: RepeatedFailureLog;
   private readonly stats_ = { writes: 0, failedWrites: 0, lastError: undefined as string | undefined };
 
   constructor(
@@ -47,6 +49,7 @@ export class SeriesWriter {
     opts: { flushEveryMs?: number } = {},
   ) {
     this.flusher = new PeriodicFlush(() => this.writeAll(), opts.flushEveryMs ?? 30_000);
+    this.failures = new RepeatedFailureLog(logger);
   }
 
   add(sample: SeriesSample): void {
@@ -104,7 +107,8 @@ export class SeriesWriter {
       }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, worker));
-    if (failed > 0) this.logger.warn({ failed, err: this.stats_.lastError }, 'series writes failed; kept for the next flush');
+    if (failed > 0) this.failures.failed({ failed, err: this.stats_.lastError }, 'series writes failed; kept for the next flush');
+    else this.failures.succeeded();
   }
 
   /** Puts an unwritten hour back, merged with what arrived meanwhile. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import { PeriodicFlush } from '../sweeper/periodic-flush';
+import { RepeatedFailureLog } from '../sweeper/repeated-failure-log';
 
 /** A route's latest scored measurement, as the status APIs and /metrics show it. */
 export interface RouteStatusEntry {
@@ -40,6 +41,7 @@ export class StatusBoardWriter {
   private changed = new Map<string, RouteStatusEntry>();
   private removed = new Set<string>();
   private readonly flusher: PeriodicFlush;
+  private readonly failures: RepeatedFailureLog;
 
   constructor(
     private readonly models: BoardModels,
@@ -48,6 +50,7 @@ export class StatusBoardWriter {
     flushEveryMs = 2000,
   ) {
     this.flusher = new PeriodicFlush(() => this.write(), flushEveryMs);
+    this.failures = new RepeatedFailureLog(logger);
   }
 
   set(entry: RouteStatusEntry): void {
@@ -86,11 +89,12 @@ export class StatusBoardWriter {
     const $unset = Object.fromEntries([...removed].map((id) => [`routes.${keyOf(id)}`, '']));
     try {
       await this.models.RouteStatusBoard.collection.updateOne({ _id: boardId(this.shard) as never }, { $set, ...(removed.size ? { $unset } : {}) }, { upsert: true });
+      this.failures.succeeded();
     } catch (err) {
       // Kept for the next flush unless newer entries arrived meanwhile.
       for (const [id, entry] of changed) if (!this.changed.has(id)) this.changed.set(id, entry);
       for (const id of removed) if (!this.changed.has(id)) this.removed.add(id);
-      this.logger.warn({ err, shard: this.shard }, 'status board write failed; kept for the next flush');
+      this.failures.failed({ err, shard: this.shard }, 'status board write failed; kept for the next flush');
     }
   }
 }

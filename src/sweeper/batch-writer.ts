@@ -1,5 +1,6 @@
 import type { Logger } from '../logger';
 import { PeriodicFlush } from './periodic-flush';
+import { RepeatedFailureLog } from './repeated-failure-log';
 
 const DUPLICATE_KEY = 11000;
 
@@ -26,6 +27,7 @@ export interface BatchWriterStats {
 export class BatchWriter<D extends { _id: unknown }> {
   private buffer: D[] = [];
   private readonly flusher: PeriodicFlush;
+  private readonly failures: RepeatedFailureLog;
   private readonly stats_: BatchWriterStats = { written: 0, buffered: 0, dropped: 0, failedFlushes: 0 };
 
   constructor(
@@ -35,6 +37,7 @@ export class BatchWriter<D extends { _id: unknown }> {
     private readonly opts: { flushEveryMs?: number; maxBatch?: number; maxBuffered?: number } = {},
   ) {
     this.flusher = new PeriodicFlush(() => this.writeAll(), opts.flushEveryMs ?? 1000);
+    this.failures = new RepeatedFailureLog(logger);
   }
 
   add(doc: D): void {
@@ -73,6 +76,7 @@ export class BatchWriter<D extends { _id: unknown }> {
       const batch = this.buffer.slice(0, maxBatch);
       try {
         await this.target.insertMany(batch, { ordered: false, lean: true });
+        this.failures.succeeded();
         this.stats_.written += batch.length;
       } catch (err) {
         const writeErrors = (err as { writeErrors?: { code?: number; err?: { code?: number } }[] }).writeErrors;
@@ -80,7 +84,7 @@ export class BatchWriter<D extends { _id: unknown }> {
         if (!onlyDuplicates) {
           this.stats_.failedFlushes += 1;
           this.stats_.lastError = (err as Error).message;
-          if (this.stats_.failedFlushes % 10 === 1) this.logger.warn({ writer: this.name, err, buffered: this.buffer.length }, 'batch write failed; keeping the documents to retry');
+          this.failures.failed({ writer: this.name, err, buffered: this.buffer.length }, 'batch write failed; keeping the documents to retry');
           return;
         }
         this.stats_.written += batch.length - writeErrors.length;

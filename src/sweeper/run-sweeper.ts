@@ -10,17 +10,20 @@ import { StatusBoardWriter } from '../status/status-board';
 import { startTrapReceiver } from '../signals/trap-receiver';
 import { BatchWriter, type BatchWriterStats } from './batch-writer';
 import { ShardSweeper, type ProbeRunner, type TransitionListener } from './shard-sweeper';
+import { LocalSweepFallback, type LocalSweepStats } from './local-sweep-fallback';
 import { shardOf } from './shard';
 import { trapKey } from './sweep-routes';
 
 export interface SweeperService {
   shards: ShardSweeper[];
   trapPort?: number;
-  stats(): { snapshots: BatchWriterStats; transitions: BatchWriterStats; series: SeriesWriterStats; routes: number };
+  stats(): { snapshots: BatchWriterStats; transitions: BatchWriterStats; series: SeriesWriterStats; routes: number; localSweep: LocalSweepStats[] };
   stop(): Promise<void>;
 }
 
 const RELOAD_EVERY_MS = 15_000;
+/** How long agenda's lock on a job holds (a lock left by a process that died or lost the database expires then). */
+const LOCK_LIFETIME_MS = 60_000;
 
 // agenda and its MongoDB backend are ESM-only; Node ≥ 20.19 loads them with require()
 // (require(esm)), and jest through its transform (jest.config.js).
@@ -31,7 +34,8 @@ const { MongoBackend } = require('@agendajs/mongo-backend') as { MongoBackend: t
 
 /**
  * The steady-state half of StateTrace: one agenda job per owned shard (`sweep:<n>`, run
- * every tick; agenda's lock keeps two processes from sweeping one shard at once), a job
+ * every tick; agenda's lock keeps two processes from sweeping one shard at once; while the
+ * database is away and agenda cannot run it, a local timer does: LocalSweepFallback), a job
  * that reloads the route directory, batched snapshot and transition writers, the per-minute
  * series writer, a status board per shard, and the SNMP trap receiver feeding the same shards.
  */
@@ -82,26 +86,58 @@ export async function startSweeper(deps: {
   const agenda = new Agenda({
     backend: new MongoBackend({ mongo: deps.db, collection: 'agendajobs' }),
     processEvery: config.sweeper.tickMs,
-    defaultLockLifetime: 60_000,
+    defaultLockLifetime: LOCK_LIFETIME_MS,
   });
-  for (const [shard, sweeper] of byShard) {
-    agenda.define(`sweep:${shard}`, async () => void (await sweeper.tick()), { concurrency: 1, lockLimit: 1, logging: false });
+  // Agenda cannot run jobs while the database is away: the shards this process was sweeping
+  // go on on a local timer meanwhile (local-sweep-fallback.ts).
+  const fallbacks = [...byShard].map(
+    ([shard, sweeper]) =>
+      new LocalSweepFallback({ shard, tickMs: config.sweeper.tickMs, tick: () => sweeper.tick(), databaseAnswers: () => databaseAnswers(deps.db), standBackAfterMs: LOCK_LIFETIME_MS + 10 * config.sweeper.tickMs, logger }),
+  );
+  for (const [i, [shard, sweeper]] of [...byShard].entries()) {
+    const fallback = fallbacks[i]!;
+    agenda.define(
+      `sweep:${shard}`,
+      async () => {
+        fallback.agendaRan();
+        await sweeper.tick();
+      },
+      { concurrency: 1, lockLimit: 1, logging: false },
+    );
   }
   agenda.define('sweep:reload-routes', async () => void (await Promise.all(shards.map((s) => s.reloadRoutes()))), { concurrency: 1, logging: false });
   await agenda.start();
   for (const shard of byShard.keys()) await agenda.every(config.sweeper.tickMs, `sweep:${shard}`);
   await agenda.every(RELOAD_EVERY_MS, 'sweep:reload-routes');
+  for (const fallback of fallbacks) fallback.start();
 
   logger.info({ shards: config.sweeper.ownShards, routes: shards.reduce((n, s) => n + s.routeCount, 0), trapPort: traps?.port }, 'sweeper started');
   return {
     shards,
     trapPort: traps?.port,
-    stats: () => ({ snapshots: snapshots.stats(), transitions: transitions.stats(), series: series.stats(), routes: shards.reduce((n, s) => n + s.routeCount, 0) }),
+    stats: () => ({
+      snapshots: snapshots.stats(),
+      transitions: transitions.stats(),
+      series: series.stats(),
+      routes: shards.reduce((n, s) => n + s.routeCount, 0),
+      localSweep: fallbacks.map((f) => f.stats()),
+    }),
     async stop() {
       await traps?.close();
+      for (const fallback of fallbacks) fallback.stop();
       await agenda.stop(false);
       await Promise.all(shards.map((s) => s.drain()));
       await Promise.all([snapshots.stop(), transitions.stop(), series.stop(), ...boards.map((b) => b.stop())]);
     },
   };
+}
+
+/** Whether the database answers a ping within a second (a silent one would keep a command waiting for server selection). */
+function databaseAnswers(db: Db): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 1000);
+    db.command({ ping: 1 }, { timeoutMS: 1000 })
+      .then(() => resolve(true), () => resolve(false))
+      .finally(() => clearTimeout(timer));
+  });
 }

@@ -59,6 +59,8 @@ export class ShardSweeper {
   private readonly limit;
   private readonly now: () => number;
   private trapIndex = new Map<string, string[]>();
+  private pendingRead: Promise<void> | undefined;
+  private pendingReadFailing = false;
 
   constructor(private readonly deps: ShardSweeperDeps) {
     this.limit = concurrencyLimit(deps.probeConcurrency ?? 64);
@@ -94,10 +96,19 @@ export class ShardSweeper {
     return this.trapIndex.get(key) ?? [];
   }
 
-  /** Starts the probes of every due route and consumes pending API signals. Resolves once started. */
-  async tick(): Promise<number> {
-    // Probing goes on while the database is away; pending API signals wait for it.
-    await this.consumePendingSignals().catch((err: unknown) => this.deps.logger.warn({ err, shard: this.deps.shard }, 'could not read pending signals'));
+  /** Starts the probes of every due route and a read of pending API signals. Resolves once started. */
+  tick(): Promise<number> {
+    // Pending API signals are read beside the probes, one read at a time: while the database
+    // is away the read waits and fails (logged once), and probing goes on.
+    this.pendingRead ??= this.consumePendingSignals()
+      .then(
+        () => void (this.pendingReadFailing = false),
+        (err: unknown) => {
+          if (!this.pendingReadFailing) this.deps.logger.warn({ err, shard: this.deps.shard }, 'could not read pending signals; retrying every tick');
+          this.pendingReadFailing = true;
+        },
+      )
+      .finally(() => (this.pendingRead = undefined));
     const now = this.now();
     const due: RouteRuntime[] = [];
     for (const rt of this.runtimes.values()) {
@@ -106,7 +117,7 @@ export class ShardSweeper {
       rt.nextDueAt = rt.nextDueAt + rt.route.intervalMs > now ? rt.nextDueAt + rt.route.intervalMs : now + rt.route.intervalMs;
       due.push(rt);
     }
-    if (due.length === 0) return 0;
+    if (due.length === 0) return Promise.resolve(0);
 
     const batchItems = due.flatMap((rt) => rt.route.probes.filter((p): p is IcmpProbeSpec => p.kind === 'icmp-batch').map((spec) => ({ rt, spec })));
     const batch = batchItems.length > 0 ? this.deps.probes.probeIcmpBatch(batchItems.map((b) => b.spec)) : Promise.resolve([]);
@@ -131,7 +142,7 @@ export class ShardSweeper {
         .finally(() => this.inFlight.delete(rt.route.id));
       this.inFlight.set(rt.route.id, work);
     }
-    return due.length;
+    return Promise.resolve(due.length);
   }
 
   /**
@@ -147,8 +158,9 @@ export class ShardSweeper {
     return this.record(rt, [{ origin: 'signal', signal }], signal.source, hard, signal.at);
   }
 
-  /** Waits for every probe in flight (shutdown, tests). */
+  /** Waits for the pending-signal read and every probe in flight (shutdown, tests). */
   async drain(): Promise<void> {
+    await this.pendingRead;
     while (this.inFlight.size > 0) await Promise.all(this.inFlight.values());
   }
 

@@ -25,6 +25,8 @@ export interface OutageRig {
   sweeper: SweeperService;
   /** The next hop the edge namespace uses for the targets now. */
   edgeNextHop(): string;
+  /** Stops the sweeper alone (its writers flushed), e.g. to count what it wrote; stop() then skips it. */
+  stopSweeper(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -104,14 +106,17 @@ export async function startOutageRig(opts: {
   const client = new Client({ connection });
   const sweeper = await startSweeperWithOutages({ config, models, client, logger });
   const prefix = `${tb.targets[0]!.split('.').slice(0, 3).join('.')}.0/24`;
+  let sweeperStopped: Promise<void> | undefined;
+  const stopSweeper = () => (sweeperStopped ??= sweeper.stop());
   return {
     tb,
     config,
     client,
     sweeper,
     edgeNextHop: () => /via (\S+)/.exec(execFileSync('ip', ['-n', `${tb.prefix}edge`, 'route', 'show', prefix], { encoding: 'utf8' }))?.[1] ?? 'none',
+    stopSweeper,
     async stop() {
-      await sweeper.stop();
+      await stopSweeper();
       worker.shutdown();
       await running;
       await renderer.close();
