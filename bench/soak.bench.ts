@@ -96,7 +96,7 @@ export async function run(args: string[]): Promise<void> {
     const incidents = await models.Incident.find({}, { routes: 1, trigger: 1, state: 1 }).lean();
     const of = (route: string) => incidents.filter((i) => i.routes.includes(route));
     const flapIncidents = of('flap');
-    const transitions = async (routeId: string, kind: string) => models.RouteTransition.countDocuments({ routeId, kind });
+    const transitions = async (routeId: string, kind: 'suspect' | 'degraded' | 'down' | 'flapping') => models.RouteTransition.countDocuments({ routeId, kind });
     const flappingNotices = await models.Notification.countDocuments({ kind: 'flapping', incidentId: { $in: flapIncidents.map((i) => i._id) } });
     const noise = await models.RouteHealthSnapshot.find({ routeId: 'noise' }, { status: 1, lossPct: 1, jitterMs: 1, latencyMs: 1 }).lean();
     const snapshots = noise.length;
