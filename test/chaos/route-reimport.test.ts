@@ -17,12 +17,13 @@ import type { Testbed } from '../testbed/testbed';
  * dangling reference). The incident goes on untouched, the sweeper picks the change up
  * within its 15 s reload, snapshots keep coming, and the outage ends normally after the heal.
  */
+// Declared before the database's own afterAll, so the rig stops while mongoose is still connected.
+afterAll(() => rig?.stop(), 60_000);
 const db = useTestDatabase('chaos_route_reimport');
 const WORKFLOW_ID = 'outage:dep:tb-primary-circuit';
 const RELOAD_MS = 15_000;
 let rig: OutageRig;
 let original: string;
-afterAll(() => rig?.stop(), 60_000);
 beforeAll(async () => {
   rig = await startOutageRig({
     testbedId: 4,
