@@ -195,8 +195,11 @@ describe('Slack simulator: Socket Mode', () => {
     try {
       await smc.start();
       const opens = sim.callsOf('apps.connections.open').length;
+      // Until the client itself says it is connected again, disconnect() races its reconnect (and rejects).
+      const reconnected = new Promise((resolve) => smc.once('connected', resolve));
       sim.disconnectSockets();
       await sim.waitFor(() => sim.callsOf('apps.connections.open').length > opens && sim.socketConnections() === 1);
+      await reconnected;
     } finally {
       await smc.disconnect();
     }
