@@ -26,9 +26,11 @@ const runsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'statetrace-kil
 let connection: Connection;
 let client: Client;
 
+/** The executor's command for both route files: appends one line per run, then takes 3 s (long enough to kill the worker during it). */
+const executorArgv = (runs: string) =>
+  `["${process.execPath}", "-e", "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\\\n'); setTimeout(() => {}, 3000)", "${runs}", "{{to.id}}"]`;
+
 function routeFile(failoverMode: 'automatic' | 'manual'): string {
-  // The command appends one line per run, then takes 3 s: long enough to kill the worker during it.
-  const script = "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\\\n'); setTimeout(() => {}, 3000)";
   return `version: 1
 classes:
   - { id: core, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 } }
@@ -42,7 +44,7 @@ failoverPolicies:
     failoverThreshold: 50
     failbackThreshold: 80
     failbackDelaySec: 3600
-    executor: { kind: command, argv: ["${process.execPath}", "-e", "${script}", "${runsFile}", "{{to.id}}"], timeoutSec: 10 }
+    executor: { kind: command, argv: ${executorArgv(runsFile)}, timeoutSec: 10 }
 routes:
   - id: kill-r1
     name: Kill test route
@@ -147,7 +149,6 @@ describe('on a testbed', () => {
 
   /** Manual fail-over (so the test picks the moment), automatic failback after 3 s, an executor that takes 3 s. */
   function lifecycleRouteFile(): string {
-    const script = "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\\\n'); setTimeout(() => {}, 3000)";
     const path = (id: string, role: string, address: string) => `{ id: ${id}, role: ${role}, nextHop: ${address}, probe: { kind: icmp, target: ${address}, count: 2, intervalMs: 20, timeoutMs: 300 } }`;
     return `version: 1
 classes:
@@ -163,7 +164,7 @@ failoverPolicies:
     failbackThreshold: 80
     failbackDelaySec: 3
     failbackMode: automatic
-    executor: { kind: command, argv: ["${process.execPath}", "-e", "${script}", "${runsFile}", "{{to.id}}"], timeoutSec: 10 }
+    executor: { kind: command, argv: ${executorArgv(runsFile)}, timeoutSec: 10 }
 routes:
   - id: kill-tb
     name: Kill test route on the testbed
