@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Models } from '../src/models';
 import { insertOnce } from '../src/models/insert-once';
 import type { AuditEntryDoc } from '../src/models/audit-entry';
+import { maintenanceOf } from '../src/directory/maintenance-windows';
 
 /** Everything the outage workflow needs to know about a route, in one serialisable value. */
 export interface RouteContext {
@@ -9,7 +10,7 @@ export interface RouteContext {
   paths: { id: string; role: 'primary' | 'backup'; nextHop: string; interface?: string }[];
   routeClass: { id: string; telemetrySlaSec: number; thresholds: { latencyMs: number; lossPct: number; jitterMs: number } };
   owner: { team: string; name: string; contact: string; oncall: { slack: string[]; discord: string[] } };
-  /** Maintenance windows (ISO times), from the file and added at run time. */
+  /** Maintenance windows (ISO times): declared in the route file and opened at run time. */
   maintenance: { start: string; end: string; reason: string }[];
   failoverPolicy?: {
     id: string;
@@ -65,7 +66,7 @@ export function createRouteDirectoryActivities({ models }: { models: Models }) {
         contact: route.owner?.contact ?? team.contact,
         oncall: { slack: team.oncall?.slack ?? [], discord: team.oncall?.discord ?? [] },
       },
-      maintenance: route.maintenance.map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString(), reason: w.reason })),
+      maintenance: (await maintenanceOf(models, route)).map((w) => ({ start: w.start.toISOString(), end: w.end.toISOString(), reason: w.reason })),
       failoverPolicy: failoverPolicy
         ? {
             id: failoverPolicy._id,

@@ -2,6 +2,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { acknowledge, approveFailback, requestFailover, resolve } from '../../workflows/messages';
 import type { CommandReply, CommandRequest, CoreDeps } from './command-core';
+import { openMaintenanceWindow } from '../../src/directory/maintenance-windows';
 import { CLOSED_STATES } from '../../src/models/incident';
 import { findIncident } from './find-incident';
 import { MAINTENANCE_LIMIT_SEC, type Command } from './parse-command';
@@ -80,12 +81,18 @@ function explainUpdateError(incidentId: string, err: unknown): string {
 async function startMaintenance(deps: CoreDeps, request: CommandRequest, command: Extract<Command, { name: 'maint' }>): Promise<Acted> {
   const base = { target: { kind: 'route', id: command.route }, routeId: command.route };
   if (command.durationSec < 60 || command.durationSec > MAINTENANCE_LIMIT_SEC) return refused(`a maintenance window lasts between 1 minute and 7 days`, { status: 'refused', ...base });
-  const start = new Date();
-  const end = new Date(start.getTime() + command.durationSec * 1000);
-  const reason = command.reason ?? `maintenance by ${request.actor.name ?? request.actor.id}`;
-  const window = { start, end, reason, source: 'chat', createdBy: request.actor };
-  const result = await deps.models.RouteRecord.updateOne({ _id: command.route }, { $push: { maintenance: window } });
-  if (result.matchedCount === 0) return refused(`there is no route ${command.route}`, { status: 'refused', ...base });
+  const now = new Date();
+  // Keyed like the request's audit entry: a retried request opens the window once.
+  const window = await openMaintenanceWindow(deps.models, {
+    key: `${request.actor.platform}:${request.requestId}`,
+    routeId: command.route,
+    start: now,
+    end: new Date(now.getTime() + command.durationSec * 1000),
+    reason: command.reason ?? `maintenance by ${request.actor.name ?? request.actor.id}`,
+    createdBy: request.actor,
+  });
+  if (!window) return refused(`there is no route ${command.route}`, { status: 'refused', ...base });
+  const { start, end, reason } = window;
   const text = `${request.actor.name ?? request.actor.id} put ${command.route} in maintenance until ${end.toISOString().slice(0, 16).replace('T', ' ')} UTC: ${reason}. Outages on it are recorded, not paged.`;
   return { status: 'ok', ...base, after: { maintenance: { start, end, reason } }, reply: said(text) };
 }

@@ -3,6 +3,7 @@ import type { RouteHealthSnapshotDoc } from '../../src/models/route-health-snaps
 import { historyResolution, loadRollupHistory, rollupHistoryLines } from '../../src/retention/history';
 import type { packetWorkflow } from '../../workflows/packet';
 import type { CommandReply, CommandRequest, CoreDeps } from './command-core';
+import { activeWindow, maintenanceOf } from '../../src/directory/maintenance-windows';
 import { CLOSED_STATES } from '../../src/models/incident';
 import { findIncident } from './find-incident';
 import { loadIncidentView } from './load-incident-view';
@@ -56,8 +57,7 @@ async function routeStatus({ models }: CoreDeps, routeId: string): Promise<Comma
     `paths: ${route.paths.map((p) => `${p.id} (${p.role}, via ${p.nextHop})`).join(', ')}`,
     open ? `open incident: ${open._id} (${open.state})` : 'no open incident',
   ];
-  const now = new Date();
-  const maint = route.maintenance.find((w) => w.start <= now && now < w.end);
+  const maint = activeWindow(await maintenanceOf(models, route), new Date());
   if (maint) lines.push(`in maintenance until ${utc(maint.end)}: ${maint.reason}`);
   return reply(lines.join('\n'));
 }

@@ -142,7 +142,10 @@ export function routeDocument(
   };
 }
 
-/** Maintenance windows added from chat or the API are not the file's to remove. */
+/**
+ * Windows declared by PUT /api/v1/routes/:id, and chat windows stored in route documents before
+ * run-time windows got their own MaintenanceWindow documents, are not the file's to remove.
+ */
 function keepRunTimeMaintenance(plan: PlanStep[], before: Map<SectionName, Map<string, Doc>>): void {
   const routes = plan.find((s) => s.name === 'routes')!;
   const old = before.get('routes')!;

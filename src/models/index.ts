@@ -9,6 +9,7 @@ import { ExecutorRun } from './executor-run';
 import { FailoverPolicy } from './failover-policy';
 import { Incident } from './incident';
 import { IncidentPacket } from './incident-packet';
+import { MaintenanceWindow } from './maintenance-window';
 import { Notification } from './notification';
 import { NotificationPreference } from './notification-preference';
 import { PendingSignal } from './pending-signal';
@@ -40,6 +41,7 @@ export const models = {
   FailoverPolicy,
   Incident,
   IncidentPacket,
+  MaintenanceWindow,
   Notification,
   NotificationPreference,
   PendingSignal,

@@ -9,6 +9,9 @@ const probeSchema = new Schema(
     count: Number,
     intervalMs: Number,
     timeoutMs: Number,
+    /** Sends from this interface / local address of the probing host (a path's probe measures that path). */
+    interface: String,
+    source: String,
     // snmp
     agent: String,
     port: Number,
@@ -51,7 +54,10 @@ const maintenanceWindowSchema = new Schema(
     start: { type: Date, required: true },
     end: { type: Date, required: true },
     reason: { type: String, required: true },
-    /** file: from routes.yaml (replaced on import); chat/api: added at run time (kept on import). */
+    /**
+     * file: from routes.yaml (replaced on import); api: from a PUT body (kept on import); chat: opened by
+     * `maint` before run-time windows became MaintenanceWindow documents (kept, and read with them).
+     */
     source: { type: String, enum: ['file', 'chat', 'api'], required: true },
     createdBy: actorSchema,
   },

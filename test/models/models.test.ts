@@ -233,6 +233,15 @@ const samples: { [K in keyof typeof models]: Record<string, unknown> } = {
     active: true,
     createdBy: { platform: 'api', id: '0123456789ab', name: 'ops-admin' },
   },
+  MaintenanceWindow: {
+    _id: 'slack:T1-trigger-42',
+    routeId: 'r1',
+    start: at,
+    end: new Date(at.getTime() + 7200_000),
+    reason: 'line card swap',
+    createdBy: actor,
+    source: 'chat',
+  },
   WebhookDelivery: {
     _id: 'inc-1:opened:wh_0123456789ab',
     subscription: 'wh_0123456789ab',
@@ -278,6 +287,7 @@ const requiredField: { [K in keyof typeof models]: string } = {
   DiscordMessage: 'incidentChannel',
   WebhookSubscription: 'secret',
   WebhookDelivery: 'payload',
+  MaintenanceWindow: 'routeId',
 };
 
 /** Drops what the database adds so the stored document can be compared with the sample. */
@@ -318,6 +328,7 @@ describe('enumerations', () => {
     await expect(models.RouteRecord.create({ ...samples.RouteRecord, paths: [{ id: 'a', role: 'backup', nextHop: '198.18.0.1' }] })).rejects.toThrow(
       /exactly one primary path/,
     );
+    await expect(models.MaintenanceWindow.create({ ...samples.MaintenanceWindow, end: at })).rejects.toThrow(/end must be after start/);
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { id, routeSchema } from '../../directory/schema';
 import { deleteRoute, putRoute } from '../../directory/edit-route';
+import { maintenanceOf } from '../../directory/maintenance-windows';
 import type { RouteRecordDoc } from '../../models/route';
 import { mayViewCustomers } from '../../../bot/core/roles';
 import { sendError } from '../api-errors';
@@ -43,7 +44,7 @@ export function registerRoutesApi(app: HttpServer, { models, auth }: ApiV1Deps):
     schema: {
       tags: TAGS,
       summary: 'One route, as routes.yaml declares it',
-      description: '`route` can be sent back to PUT as is. customerIds are shown to write and admin tokens only. `chatMaintenance`: windows opened from chat (kept by PUT and by file imports).',
+      description: '`route` can be sent back to PUT as is. customerIds are shown to write and admin tokens only. `chatMaintenance`: windows opened at run time by the `maint` command (PUT and file imports never remove them).',
       params: routeParams,
       response: {
         200: z.object({ route: z.looseObject({ id: z.string() }), chatMaintenance: z.array(z.looseObject({})), createdAt: z.string().optional(), updatedAt: z.string().optional() }),
@@ -57,7 +58,7 @@ export function registerRoutesApi(app: HttpServer, { models, auth }: ApiV1Deps):
     if (!doc) return sendError(reply, 404, `no route ${req.params.id}`);
     return {
       route: routeSpecOf(doc),
-      chatMaintenance: doc.maintenance.filter((w) => w.source === 'chat').map((w) => ({ ...w, start: isoDate(w.start), end: isoDate(w.end) })),
+      chatMaintenance: (await maintenanceOf(models, doc)).filter((w) => w.source === 'chat').map((w) => ({ ...w, start: isoDate(w.start), end: isoDate(w.end) })),
       createdAt: isoDate(doc.createdAt),
       updatedAt: isoDate(doc.updatedAt),
     };

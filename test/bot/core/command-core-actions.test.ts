@@ -45,7 +45,7 @@ describe('RBAC', () => {
     expect(state.acknowledgedBy).toBeUndefined();
     expect(state.routes).toEqual([{ routeId: 'r1', health: 'down', activePath: 'primary', failover: 'none' }]);
     expect(rig.calls.executeFailover.filter((c) => c.incidentId === incidentId)).toEqual([]);
-    expect((await models.RouteRecord.findById('r1').lean())!.maintenance).toEqual([]);
+    expect(await models.MaintenanceWindow.countDocuments({ routeId: 'r1' })).toBe(0);
   });
 
   it('someone without a role may ask for help, and nothing else', async () => {
@@ -183,21 +183,24 @@ describe('which incident', () => {
 });
 
 describe('maint', () => {
-  it('adds a chat maintenance window to the route, created by the actor, and audits it', async () => {
+  it('opens a maintenance window on the route, created by the actor, once per request, and audits it', async () => {
     const before = Date.now();
     const reply = await runText(rig.core, 'maint r1 2h change window', { role: 'responder', requestId: 'maint-r1' });
     expect(reply.ok).toBe(true);
     expect(reply.ephemeral).toBe(false);
     expect(reply.text).toMatch(/^alice put r1 in maintenance until \d{4}-\d\d-\d\d \d\d:\d\d UTC: change window\. Outages on it are recorded, not paged\.$/);
-    const { maintenance } = (await models.RouteRecord.findById('r1').lean())!;
-    expect(maintenance).toHaveLength(1);
-    const w = maintenance[0]!;
-    expect(w).toMatchObject({ reason: 'change window', source: 'chat', createdBy: ALICE });
+    const windows = await models.MaintenanceWindow.find({ routeId: 'r1' }).lean();
+    expect(windows).toHaveLength(1);
+    const w = windows[0]!;
+    expect(w).toMatchObject({ _id: 'slack:maint-r1', reason: 'change window', source: 'chat', createdBy: ALICE });
     expect(w.start.getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(w.end.getTime() - w.start.getTime()).toBe(2 * 3600_000);
     expect(await audit('maint-r1')).toMatchObject({ action: 'command.maint', outcome: 'ok', routeId: 'r1', target: { kind: 'route', id: 'r1' }, after: { maintenance: { reason: 'change window' } } });
     // status shows it while it lasts
     expect((await runText(rig.core, 'status r1', { role: 'viewer' })).text).toMatch(/in maintenance until .* UTC: change window/);
+    // The same request again (a platform's retry) opens nothing more, and says what the first one opened.
+    expect(await runText(rig.core, 'maint r1 2h change window', { role: 'responder', requestId: 'maint-r1' })).toEqual(reply);
+    expect(await models.MaintenanceWindow.countDocuments({ routeId: 'r1' })).toBe(1);
   });
 
   it('refuses an unknown route and a window longer than 7 days, in the parser and in the core', async () => {
@@ -208,7 +211,7 @@ describe('maint', () => {
     const long = await rig.core.run({ command: { name: 'maint', route: 'r1', durationSec: 8 * 86_400 }, actor: ALICE, role: 'admin', requestId: 'maint-31d' });
     expect(long).toEqual({ ok: false, ephemeral: true, text: 'a maintenance window lasts between 1 minute and 7 days' });
     expect(await audit('maint-31d')).toMatchObject({ outcome: 'refused', action: 'command.maint' });
-    expect((await models.RouteRecord.findById('r1').lean())!.maintenance).toHaveLength(1);
+    expect(await models.MaintenanceWindow.countDocuments()).toBe(1);
   });
 });
 

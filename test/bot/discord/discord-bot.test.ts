@@ -170,7 +170,7 @@ describe('changes through buttons and commands', () => {
     expect(failback).toMatchObject({ ephemeral: true, text: expect.stringMatching(/^nothing awaits approval in /) });
     const maint = await answer(command('maint', 'bob', { route: 'r1', duration: '2h', reason: 'carrier work CR-4711' }));
     expect(maint).toMatchObject({ ephemeral: false, text: expect.stringMatching(/^bob put r1 in maintenance until .* UTC: carrier work CR-4711\. Outages on it are recorded, not paged\.$/) });
-    expect((await models.RouteRecord.findById('r1').lean())!.maintenance).toEqual([expect.objectContaining({ reason: 'carrier work CR-4711', source: 'chat', createdBy: { platform: 'discord', id: TEST_GUILD.bob.id, name: 'bob' } })]);
+    expect(await models.MaintenanceWindow.find({ routeId: 'r1' }).lean()).toEqual([expect.objectContaining({ reason: 'carrier work CR-4711', source: 'chat', createdBy: { platform: 'discord', id: TEST_GUILD.bob.id, name: 'bob' } })]);
     const alert = await postAlert(incidentId);
     const resolved = await answer(sim.interact({ customId: customIds.resolve(incidentId), message: alert.id, member: 'bob' }));
     expect(resolved).toMatchObject({ ephemeral: false, text: `bob resolved ${incidentId}: resolved from the alert` });

@@ -1,3 +1,4 @@
+import { openMaintenanceWindow } from '../../../src/directory/maintenance-windows';
 import { models } from '../../../src/models';
 import { snapshotDatabase, useTestDatabase } from '../../support/database';
 import { BODY_LIMIT, routeBody, startApiRig, type ApiRig } from './api-harness';
@@ -61,23 +62,30 @@ describe('PUT /api/v1/routes/:id', () => {
     expect((await rig.call('PUT', '/api/v1/routes/r9', { as: 'admin', body: route })).statusCode).toBe(200);
   });
 
-  it('keeps maintenance windows opened from chat', async () => {
-    await models.RouteRecord.updateOne({ _id: 'r2' }, { $push: { maintenance: { start: new Date(), end: new Date(Date.now() + 3_600_000), reason: 'chat window', source: 'chat', createdBy: { platform: 'slack', id: 'U1' } } } });
+  it('keeps maintenance windows opened from chat: their own documents, and those stored in the route before', async () => {
+    const start = Date.now();
+    const createdBy = { platform: 'slack' as const, id: 'U1' };
+    // As `maint` stored windows before they had their own documents.
+    await models.RouteRecord.updateOne({ _id: 'r2' }, { $push: { maintenance: { start: new Date(start), end: new Date(start + 3_600_000), reason: 'chat window', source: 'chat', createdBy } } });
+    await openMaintenanceWindow(models, { key: 'slack:req-1', routeId: 'r2', start: new Date(start + 1000), end: new Date(start + 7_200_000), reason: 'newer chat window', createdBy });
     const res = await rig.call('PUT', '/api/v1/routes/r2', { as: 'admin', body: routeBody('r2', { paths: [{ id: 'main', role: 'primary', nextHop: '::1' }] }) });
     expect(res.statusCode).toBe(200);
     expect((await models.RouteRecord.findById('r2').lean())!.maintenance.map((w) => w.reason)).toEqual(['chat window']);
-    const read = (await rig.call('GET', '/api/v1/routes/r2')).json<{ chatMaintenance: { reason: string }[] }>();
-    expect(read.chatMaintenance.map((w) => w.reason)).toEqual(['chat window']);
+    const read = (await rig.call('GET', '/api/v1/routes/r2')).json<{ route: { maintenance: unknown[] }; chatMaintenance: { reason: string }[] }>();
+    expect(read.chatMaintenance.map((w) => w.reason)).toEqual(['chat window', 'newer chat window']);
+    expect(read.route.maintenance).toEqual([]);
   });
 });
 
 describe('DELETE /api/v1/routes/:id', () => {
-  it('deletes a route and audits it', async () => {
+  it('deletes a route with its run-time maintenance windows, and audits it', async () => {
     await rig.call('PUT', '/api/v1/routes/r8', { as: 'admin', body: routeBody('r8') });
+    await openMaintenanceWindow(models, { key: 'slack:req-r8', routeId: 'r8', start: new Date(), end: new Date(Date.now() + 60_000), reason: 'r8 work', createdBy: { platform: 'slack', id: 'U1' } });
     const res = await rig.call('DELETE', '/api/v1/routes/r8', { as: 'admin' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ id: 'r8', deleted: true });
     expect(await models.RouteRecord.exists({ _id: 'r8' })).toBeNull();
+    expect(await models.MaintenanceWindow.countDocuments({ routeId: 'r8' })).toBe(0);
     expect(await models.AuditEntry.exists({ action: 'route.delete', 'target.id': 'r8', 'actor.platform': 'api' })).not.toBeNull();
   });
 });
