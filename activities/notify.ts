@@ -226,7 +226,7 @@ function reaches(severity: Severity, minSeverity: Severity): boolean {
   return SEVERITIES.indexOf(severity) <= SEVERITIES.indexOf(minSeverity);
 }
 
-/** `slack:#noc` → { channel: 'slack', target: '#noc' }; URLs keep their own colons. */
+/** `slack:#noc` → { channel: 'slack', target: '#noc' }; a target keeps its own colons. */
 function parseTarget(target: string): Destination {
   const [channel = '', ...rest] = target.split(':');
   return { channel, target: rest.join(':') };

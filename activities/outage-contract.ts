@@ -35,7 +35,7 @@ export interface NotifyInput {
   kind: NotificationKind;
   severity: Severity;
   routes: string[];
-  /** Escalation targets (`team:<id>`, `slack:<id>`, `discord:<id>`, `webhook:<url>`); empty = the owner team's channels. */
+  /** Escalation targets (`team:<id>`, `slack:<id>`, `discord:<id>`, `webhook:<subscription id>`); empty = the owner team's channels. */
   targets: string[];
   title: string;
   text: string;

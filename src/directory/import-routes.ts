@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { Error as MongooseError, Model } from 'mongoose';
 import type { Logger } from '../logger';
 import type { Models } from '../models';
-import { readRouteFile, RouteFileError } from './parse-route-file';
+import { checkWebhookTargets } from './check-webhook-targets';
+import { locateProblems, readRouteFile, RouteFileError } from './parse-route-file';
 import type { RouteFile, RouteSpec } from './schema';
 
 /** Replacements per bulkWrite: FerretDB 1.24 hangs on one of 100 or more update statements. */
@@ -39,6 +40,8 @@ export async function importRouteFile(
   deps: { models: Models; maxBytes: number; actor: Actor; logger: Logger },
 ): Promise<ImportResult> {
   const { routeFile, text } = readRouteFile(file, deps.maxBytes);
+  const webhookProblems = await checkWebhookTargets(routeFile, deps.models);
+  if (webhookProblems.length > 0) throw new RouteFileError(locateProblems(text, file, webhookProblems));
   const sha256 = createHash('sha256').update(text).digest('hex');
   const now = new Date();
   const plan = buildPlan(routeFile, deps.models, { file: path.resolve(file), sha256, importedAt: now });

@@ -86,6 +86,13 @@ export function parseRouteFile(text: string, file: string): RouteFile {
   return parsed.data;
 }
 
+/** Problems found in a parsed file afterwards (e.g. against the database), placed in its text like the parser's own. */
+export function locateProblems(text: string, file: string, problems: { path: PathSegment[]; message: string }[]): DirectoryProblem[] {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, merge: true });
+  return problems.map((p) => ({ file, ...positionOf(doc, lineCounter, p.path, false), field: formatFieldPath(p.path), message: p.message }));
+}
+
 /** Turns a zod issue into operator wording; an unknown key points at the key itself. */
 function describeIssue(issue: z.core.$ZodIssue): { path: PathSegment[]; message: string; pointAtKey?: boolean }[] {
   const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');

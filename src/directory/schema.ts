@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { WEBHOOK_SUBSCRIPTION_ID, WEBHOOK_TARGET_HINT } from '../models/webhook-subscription';
 
 /**
  * The routes.yaml format (README "Route directory" documents it with an example). Objects
@@ -44,6 +45,22 @@ export const routeClassSchema = z.strictObject({
     .default({ transitions: 4, windowSec: 300 }),
 });
 
+/** Why a webhook target that is not a subscription id is refused, and what to write instead. */
+function webhookTargetProblem(target: string): string | undefined {
+  if (WEBHOOK_SUBSCRIPTION_ID.test(target)) return undefined;
+  return `${/^[a-z][a-z0-9+.-]*:\/\//i.test(target) ? 'a URL' : `"${target.slice(0, 60)}"`} is not a webhook subscription id; ${WEBHOOK_TARGET_HINT}`;
+}
+
+/** An escalation level's recipient; a webhook is a subscription (signed deliveries), never a URL. */
+const notifyTarget = () =>
+  z
+    .string()
+    .regex(/^(team|slack|discord|webhook):\S+$/, 'must look like team:<id>, slack:<id>, discord:<id> or webhook:<subscription id>')
+    .superRefine((target, ctx) => {
+      const problem = /^webhook:\S+$/.test(target) ? webhookTargetProblem(target.slice('webhook:'.length)) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    });
+
 const chatTargets = z.strictObject({
   slack: z.array(z.string().min(1)).default([]),
   discord: z.array(z.string().min(1)).default([]),
@@ -58,11 +75,17 @@ export const teamSchema = z.strictObject({
   /** Where this team's alerts go. */
   notify: z
     .array(
-      z.strictObject({
-        platform: z.enum(['slack', 'discord', 'webhook', 'console']),
-        target: z.string().min(1),
-        minSeverity: z.enum(['critical', 'major', 'warning', 'info']).default('warning'),
-      }),
+      z
+        .strictObject({
+          platform: z.enum(['slack', 'discord', 'webhook', 'console']),
+          /** A channel or user id; for webhook, a subscription id. */
+          target: z.string().min(1),
+          minSeverity: z.enum(['critical', 'major', 'warning', 'info']).default('warning'),
+        })
+        .superRefine((n, ctx) => {
+          const problem = n.platform === 'webhook' ? webhookTargetProblem(n.target) : undefined;
+          if (problem) ctx.addIssue({ code: 'custom', message: problem, path: ['target'] });
+        }),
     )
     .default([]),
 });
@@ -79,8 +102,8 @@ export const escalationPolicySchema = z.strictObject({
     .array(
       z.strictObject({
         afterSec: seconds(),
-        /** `team:<id>`, `slack:<channel or user>`, `discord:<channel or user>`, `webhook:<url>` */
-        notify: z.array(z.string().regex(/^(team|slack|discord|webhook):\S+$/, 'must look like team:<id>, slack:<id>, discord:<id> or webhook:<url>')).min(1),
+        /** `team:<id>`, `slack:<channel or user>`, `discord:<channel or user>`, `webhook:<subscription id>` */
+        notify: z.array(notifyTarget()).min(1),
       }),
     )
     .min(1)

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { retryDeadDelivery, type WebhookDeliveryDeps } from '../../activities/channels/webhook/deliver';
 import { createWebhookSubscription } from '../../activities/channels/webhook/subscriptions';
+import { directoryPagesOf } from '../directory/check-webhook-targets';
 import type { Models } from '../models';
 import { WEBHOOK_DELIVERY_STATUSES, type WebhookDeliveryDoc } from '../models/webhook-delivery';
 import { isHttpUrl, WEBHOOK_EVENT_MEANINGS, WEBHOOK_EVENTS, type WebhookSubscriptionDoc } from '../models/webhook-subscription';
@@ -99,10 +100,21 @@ export function registerWebhooksApi(app: HttpServer, deps: { models: Models; aut
 
   app.delete(
     '/api/v1/webhooks/:id',
-    { preHandler: admin, schema: { tags: ['webhooks'], summary: 'Unsubscribe: nothing more is sent, pending retries included', params: idParams, response: { 204: z.null(), ...errorResponses(401, 403, 404) } } },
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['webhooks'],
+        summary: 'Unsubscribe: nothing more is sent, pending retries included',
+        description: '409 while the route directory pages the subscription (an escalation level or a team names it): take it out of routes.yaml and import first.',
+        params: idParams,
+        response: { 204: z.null(), ...errorResponses(401, 403, 404, 409) },
+      },
+    },
     async (req, reply) => {
       const subscription = await models.WebhookSubscription.findById(req.params.id, { active: 1 }).lean();
       if (!subscription?.active) return sendError(reply, 404, `no webhook subscription ${req.params.id}`);
+      const pagedBy = await directoryPagesOf(models, req.params.id);
+      if (pagedBy.length > 0) return sendError(reply, 409, `the route directory pages ${req.params.id}; take it out of routes.yaml and import first`, pagedBy.map((where) => `named by ${where}`));
       await models.WebhookSubscription.updateOne({ _id: req.params.id }, { $set: { active: false, deactivatedAt: new Date() } });
       return reply.code(204).send(null);
     },

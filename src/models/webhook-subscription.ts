@@ -18,6 +18,17 @@ export const WEBHOOK_EVENT_MEANINGS: Record<NotificationKind, string> = {
 };
 export const WEBHOOK_EVENTS = Object.keys(WEBHOOK_EVENT_MEANINGS) as NotificationKind[];
 
+/** A subscription's id, as createWebhookSubscription makes it: `wh_` and 12 hex digits. */
+export const WEBHOOK_SUBSCRIPTION_ID = /^wh_[0-9a-f]{12}$/;
+
+/**
+ * What a route file writes to page a webhook: a subscription, whose deliveries are signed
+ * with its secret. A URL is refused: unsigned posts to whatever address a file names are
+ * never sent.
+ */
+export const WEBHOOK_TARGET_HINT =
+  'name a webhook subscription instead, e.g. webhook:wh_0123456789ab (POST /api/v1/webhooks {"url": …} creates one and shows its signing secret; GET /api/v1/webhooks lists them)';
+
 /** An absolute http: or https: URL. */
 export function isHttpUrl(value: string): boolean {
   try {

@@ -143,13 +143,13 @@ describe('route', () => {
   it('resolves team:<id> through its preferences and <channel>:<target> as given', async () => {
     const result = await firstAttempt(
       notify,
-      input({ severity: 'critical', targets: ['team:core-net', 'console:war-room', 'webhook:https://hooks.example.com/a?b=c'] }),
+      input({ severity: 'critical', targets: ['team:core-net', 'console:war-room', 'webhook:wh_0123456789ab'] }),
     );
     expect(result.deliveries.sort(byTarget)).toEqual([
       { channel: 'console', target: 'noc', ok: true },
       { channel: 'console', target: 'war-room', ok: true },
       { channel: 'slack', target: '#core-critical', ok: false, error: 'channel not configured' },
-      { channel: 'webhook', target: 'https://hooks.example.com/a?b=c', ok: false, error: 'channel not configured' },
+      { channel: 'webhook', target: 'wh_0123456789ab', ok: false, error: 'channel not configured' },
     ]);
     expect(consoleLines).toHaveLength(2);
   });

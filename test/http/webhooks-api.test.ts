@@ -148,6 +148,21 @@ describe('refuses, and changes nothing', () => {
     expect(await snapshotDatabase()).toEqual(before);
   });
 
+  it('deleting a subscription that the route directory pages, until routes.yaml stops naming it', async () => {
+    const { id } = await subscribe();
+    await models.EscalationPolicy.create({ _id: 'std', levels: [{ afterSec: 0, notify: ['team:net', `webhook:${id}`] }], repeat: 0, repeatEverySec: 900 });
+    await models.NotificationPreference.create({ _id: 'team:net', subject: { kind: 'team', id: 'net' }, channels: [{ platform: 'webhook', target: id, minSeverity: 'major' }] });
+    const before = await snapshotDatabase();
+    const res = await call('DELETE', `/api/v1/webhooks/${id}`);
+    expect(res.statusCode).toBe(409);
+    expect(res.json()).toEqual({ error: `the route directory pages ${id}; take it out of routes.yaml and import first`, details: ['named by escalation policy std', 'named by team net'] });
+    expect(await snapshotDatabase()).toEqual(before);
+
+    await models.EscalationPolicy.deleteMany({});
+    await models.NotificationPreference.deleteMany({});
+    expect((await call('DELETE', `/api/v1/webhooks/${id}`)).statusCode).toBe(204);
+  });
+
   it('a retry of a delivery whose subscription was deleted', async () => {
     const { id } = await subscribe();
     const deliveryId = await deadDelivery(id);
