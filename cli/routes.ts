@@ -2,7 +2,7 @@ import os from 'node:os';
 import type { Config } from '../src/config';
 import { connectDatabase, disconnectDatabase } from '../src/db/connect';
 import { importRouteFile, type ImportResult } from '../src/directory/import-routes';
-import { RouteFileError } from '../src/directory/parse-route-file';
+import { formatProblem, RouteFileError } from '../src/directory/parse-route-file';
 import { openStack } from '../src/embedded/stack';
 import type { Logger } from '../src/logger';
 import { models } from '../src/models';
@@ -48,6 +48,10 @@ function printImport(result: ImportResult, out: Out): void {
   }
   if (result.routesNotInFile.length > 0) {
     out(`  ${result.routesNotInFile.length} route(s) in the directory are not in this file and were left as they are: ${result.routesNotInFile.join(', ')}`);
+  }
+  if (result.warnings.length > 0) {
+    out(`routes import: ${result.warnings.length} warning(s); the file was imported`);
+    for (const w of result.warnings) out(formatProblem(w));
   }
 }
 

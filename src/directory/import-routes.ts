@@ -6,7 +6,7 @@ import type { Error as MongooseError, Model } from 'mongoose';
 import type { Logger } from '../logger';
 import type { Models } from '../models';
 import { checkWebhookTargets } from './check-webhook-targets';
-import { locateProblems, readRouteFile, RouteFileError } from './parse-route-file';
+import { formatProblem, locateProblems, readRouteFile, RouteFileError, type DirectoryProblem } from './parse-route-file';
 import type { RouteFile, RouteSpec } from './schema';
 
 /** Replacements per bulkWrite: FerretDB 1.24 hangs on one of 100 or more update statements. */
@@ -28,6 +28,8 @@ export interface ImportResult {
   sections: Record<SectionName, SectionCounts>;
   /** Routes in the database that this file does not mention (left as they are). */
   routesNotInFile: string[];
+  /** Advice about the file that did not stop the import (e.g. a primary path probe that follows the active route). */
+  warnings: DirectoryProblem[];
 }
 
 /**
@@ -39,7 +41,8 @@ export async function importRouteFile(
   file: string,
   deps: { models: Models; maxBytes: number; actor: Actor; logger: Logger },
 ): Promise<ImportResult> {
-  const { routeFile, text } = readRouteFile(file, deps.maxBytes);
+  const { routeFile, text, warnings } = readRouteFile(file, deps.maxBytes);
+  for (const w of warnings) deps.logger.warn({ file, field: w.field }, `route file warning: ${formatProblem(w)}`);
   const webhookProblems = await checkWebhookTargets(routeFile, deps.models);
   if (webhookProblems.length > 0) throw new RouteFileError(locateProblems(text, file, webhookProblems));
   const sha256 = createHash('sha256').update(text).digest('hex');
@@ -94,7 +97,7 @@ export async function importRouteFile(
 
   const inFile = new Set(routeFile.routes.map((r) => r.id));
   const allRouteIds = (await deps.models.RouteRecord.find({}, { _id: 1 }).lean<{ _id: string }[]>()).map((r) => r._id);
-  const result: ImportResult = { file: path.resolve(file), sha256, sections, routesNotInFile: allRouteIds.filter((id) => !inFile.has(id)) };
+  const result: ImportResult = { file: path.resolve(file), sha256, sections, routesNotInFile: allRouteIds.filter((id) => !inFile.has(id)), warnings };
   await deps.models.AuditEntry.create({
     actor: deps.actor,
     action: 'routes.import',
@@ -174,15 +177,13 @@ async function validateWithModels(plan: PlanStep[], file: string): Promise<void>
   if (problems.length > 0) throw new RouteFileError(problems);
 }
 
-const IGNORED_KEYS = new Set(['createdAt', 'updatedAt', 'source', '__v']);
-
 function sameContent(model: Model<unknown>, next: Doc, old: Doc | undefined): boolean {
   if (!old) return false;
-  const normalise = (d: Doc) =>
-    JSON.stringify(
-      new model(d).toObject({ versionKey: false }),
-      (key, value: unknown) => (IGNORED_KEYS.has(key) ? undefined : sortKeys(value)),
-    );
+  // Timestamps and provenance of the document itself; a nested field of the same name (a probe's `source` address) is content.
+  const normalise = (d: Doc) => {
+    const { createdAt: _c, updatedAt: _u, source: _s, __v: _v, ...content } = new model(d).toObject({ versionKey: false }) as Record<string, unknown>;
+    return JSON.stringify(content, (_key, value: unknown) => sortKeys(value));
+  };
   return normalise(next) === normalise(old);
 }
 

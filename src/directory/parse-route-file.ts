@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { checkReferences } from './check-references';
+import { checkPathProbes } from './path-probe-warnings';
 import { routeFileSchema, type RouteFile } from './schema';
 
 export interface DirectoryProblem {
@@ -32,8 +33,14 @@ export function formatFieldPath(path: readonly PathSegment[]): string {
   return path.reduce<string>((acc, seg) => (typeof seg === 'number' ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
 }
 
+/** A valid route file and the warnings about it (advice that does not stop an import). */
+export interface ParsedRouteFile {
+  routeFile: RouteFile;
+  warnings: DirectoryProblem[];
+}
+
 /** Reads and validates a route file: size, encoding, YAML syntax, schema, references. */
-export function readRouteFile(file: string, maxBytes: number): { routeFile: RouteFile; text: string } {
+export function readRouteFile(file: string, maxBytes: number): ParsedRouteFile & { text: string } {
   let size: number;
   try {
     size = fs.statSync(file).size;
@@ -51,10 +58,14 @@ export function readRouteFile(file: string, maxBytes: number): { routeFile: Rout
   } catch {
     throw new RouteFileError([{ file, field: '', message: 'file is not valid UTF-8 text' }]);
   }
-  return { routeFile: parseRouteFile(text, file), text };
+  return { ...parseRouteFileWithWarnings(text, file), text };
 }
 
 export function parseRouteFile(text: string, file: string): RouteFile {
+  return parseRouteFileWithWarnings(text, file).routeFile;
+}
+
+export function parseRouteFileWithWarnings(text: string, file: string): ParsedRouteFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
@@ -83,7 +94,8 @@ export function parseRouteFile(text: string, file: string): RouteFile {
   if (referenceProblems.length > 0) {
     throw new RouteFileError(referenceProblems.map((p) => ({ ...locate(p.path), field: formatFieldPath(p.path), message: p.message })));
   }
-  return parsed.data;
+  const warnings = checkPathProbes(parsed.data).map((w) => ({ ...locate(w.path), field: formatFieldPath(w.path), message: w.message }));
+  return { routeFile: parsed.data, warnings };
 }
 
 /** Problems found in a parsed file afterwards (e.g. against the database), placed in its text like the parser's own. */

@@ -153,13 +153,34 @@ export const failoverPolicySchema = z
     path: ['failbackThreshold'],
   });
 
-const icmpProbe = z.strictObject({
-  kind: z.enum(['icmp', 'icmp-batch']),
-  target: ip(),
-  count: z.number().int().min(1).max(100).default(5),
-  intervalMs: z.number().int().min(10).max(10_000).default(200),
-  timeoutMs: z.number().int().min(100).max(60_000).default(2000),
-});
+/** A Linux interface name (IFNAMSIZ, no "/", ":" or blanks); never a leading "-", which ping would read as an option. */
+const interfaceName = () =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.@+-]{0,14}$/, 'not an interface name (1-15 letters, digits, "_", ".", "@", "+" or "-")')
+    .refine((s) => isIP(s) === 0, 'is an address; a source address goes in `source`');
+
+const icmpProbe = z
+  .strictObject({
+    kind: z.enum(['icmp', 'icmp-batch']),
+    target: ip(),
+    count: z.number().int().min(1).max(100).default(5),
+    intervalMs: z.number().int().min(10).max(10_000).default(200),
+    timeoutMs: z.number().int().min(100).max(60_000).default(2000),
+    /** Send from this interface of the probing host (SO_BINDTODEVICE: ping -I <name>, fping -I <name>). */
+    interface: interfaceName().optional(),
+    /** Send from this local address (ping -I <address>, fping -S <address>). */
+    source: ip().optional(),
+  })
+  .refine((p) => p.interface === undefined || p.source === undefined, {
+    message: 'give interface or source, not both (ping binds to one of them)',
+    path: ['source'],
+  })
+  // Judged only between two addresses; a malformed one has its own problem already.
+  .refine((p) => p.source === undefined || isIP(p.source) === 0 || isIP(p.target) === 0 || isIP(p.source) === isIP(p.target), {
+    message: 'source and target must be of the same IP version',
+    path: ['source'],
+  });
 
 const snmpCheck = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('ifOperStatus'), ifIndex: z.number().int().min(1).optional(), ifName: z.string().min(1).optional() }).refine(

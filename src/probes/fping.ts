@@ -7,6 +7,12 @@ export interface FpingTiming {
   timeoutMs: number;
 }
 
+/** Where a run's echo requests leave from: one interface (-I, SO_BINDTODEVICE) or one local address (-S). */
+export interface FpingBinding {
+  interface?: string;
+  source?: string;
+}
+
 /** What fping said about the hosts of one run. */
 export interface FpingReport {
   /** Per host: one entry per echo request, the RTT in ms or null when no reply came. */
@@ -28,8 +34,13 @@ const SEND_GAP_MS = 0.1;
  * per-reply lines it then writes to stdout are discarded. Exit code 1 (some host did not
  * answer) is a normal result; so is 2 (some host refused), which leaves the other hosts measured.
  */
-export function runFping(hosts: string[], timing: FpingTiming): Promise<FpingReport> {
-  const args = ['-C', String(timing.count), '-p', String(timing.intervalMs), '-t', String(timing.timeoutMs), '-i', String(SEND_GAP_MS), '-r', '0', ...hosts];
+export function runFping(hosts: string[], timing: FpingTiming, binding: FpingBinding = {}): Promise<FpingReport> {
+  const args = [
+    ...['-C', String(timing.count), '-p', String(timing.intervalMs), '-t', String(timing.timeoutMs), '-i', String(SEND_GAP_MS), '-r', '0'],
+    ...(binding.interface === undefined ? [] : ['-I', binding.interface]),
+    ...(binding.source === undefined ? [] : ['-S', binding.source]),
+    ...hosts,
+  ];
   // Far longer than a run can take (rounds stretched by the send gap, plus the last timeout).
   const watchdogMs = timing.count * Math.max(timing.intervalMs, hosts.length * SEND_GAP_MS) + timing.timeoutMs + 10_000;
   return new Promise((resolve) => {
@@ -44,6 +55,8 @@ export function runFping(hosts: string[], timing: FpingTiming): Promise<FpingRep
       if (spawnError) report.failure = `could not run fping: ${spawnError.message}`;
       else if (signal) report.failure = `fping was stopped by ${signal} after ${watchdogMs} ms`;
       else if (code !== 0 && code !== 1) report.failure = `fping exited with code ${code}: ${lastLine(stderr)}`;
+      // -C reports every host it started on; none at all is an early exit (fping 5.1 exits 1 when -I names no interface).
+      else if (code === 1 && report.rtts.size === 0 && report.rejected.size === 0) report.failure = `fping stopped before probing: ${lastLine(stderr)}`;
       resolve(report);
     });
   });

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { summarizeEchoes } from './echo-stats';
-import { runFping, type FpingReport, type FpingTiming } from './fping';
+import { runFping, type FpingBinding, type FpingReport, type FpingTiming } from './fping';
 import { startMeasurement, type MeasurementFields } from './measurement';
 import type { IcmpProbeSpec, Measurement, Probe } from './types';
 
@@ -16,44 +16,49 @@ const CONCURRENT_RUNS = 4;
 
 interface Run {
   timing: FpingTiming;
+  binding: FpingBinding;
   hosts: string[];
   /** Where each host's result goes in the output (a target may be listed several times). */
   indexesOf: Map<string, number[]>;
 }
 
 /**
- * Pings many targets with few fping processes: specs with the same count, interval and
- * timeout share runs of up to MAX_HOSTS_PER_RUN distinct hosts; runs go CONCURRENT_RUNS at a
- * time. Results come back in the order of `specs`; a target listed twice is pinged once and
- * reported for both. Targets that are not IP addresses never reach fping (it would resolve
- * names through DNS) and are `unknown`.
+ * Pings many targets with few fping processes: specs with the same count, interval, timeout,
+ * interface and source share runs of up to MAX_HOSTS_PER_RUN distinct hosts; runs go
+ * CONCURRENT_RUNS at a time. Results come back in the order of `specs`; a target listed twice
+ * (with the same settings) is pinged once and reported for both. Targets that are not IP
+ * addresses never reach fping (it would resolve names through DNS) and are `unknown`.
  */
 export async function probeIcmpBatch(specs: IcmpProbeSpec[]): Promise<Measurement[]> {
   const results = new Array<Measurement | undefined>(specs.length);
-  const byTiming = new Map<string, { timing: FpingTiming; indexesOf: Map<string, number[]> }>();
+  const groups = new Map<string, { timing: FpingTiming; binding: FpingBinding; indexesOf: Map<string, number[]> }>();
   specs.forEach((spec, index) => {
     if (isIP(spec.target) === 0) {
       results[index] = startMeasurement(spec.kind, spec.target)({ status: 'unknown', detail: 'not an IP address' });
       return;
     }
-    const key = `${spec.count}/${spec.intervalMs}/${spec.timeoutMs}`;
-    const group = byTiming.get(key) ?? { timing: { count: spec.count, intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs }, indexesOf: new Map<string, number[]>() };
-    byTiming.set(key, group);
+    const key = `${spec.count}/${spec.intervalMs}/${spec.timeoutMs}/${spec.interface ?? ''}/${spec.source ?? ''}`;
+    const group = groups.get(key) ?? {
+      timing: { count: spec.count, intervalMs: spec.intervalMs, timeoutMs: spec.timeoutMs },
+      binding: { interface: spec.interface, source: spec.source },
+      indexesOf: new Map<string, number[]>(),
+    };
+    groups.set(key, group);
     const indexes = group.indexesOf.get(spec.target);
     if (indexes) indexes.push(index);
     else group.indexesOf.set(spec.target, [index]);
   });
 
   const runs: Run[] = [];
-  for (const { timing, indexesOf } of byTiming.values()) {
+  for (const { timing, binding, indexesOf } of groups.values()) {
     const hosts = [...indexesOf.keys()];
     const perRun = Math.max(1, Math.min(MAX_HOSTS_PER_RUN, Math.floor(MAX_REQUESTS_PER_RUN / timing.count)));
-    for (let i = 0; i < hosts.length; i += perRun) runs.push({ timing, hosts: hosts.slice(i, i + perRun), indexesOf });
+    for (let i = 0; i < hosts.length; i += perRun) runs.push({ timing, binding, hosts: hosts.slice(i, i + perRun), indexesOf });
   }
 
-  await forEachConcurrently(runs, CONCURRENT_RUNS, async ({ timing, hosts, indexesOf }) => {
+  await forEachConcurrently(runs, CONCURRENT_RUNS, async ({ timing, binding, hosts, indexesOf }) => {
     const finishers = hosts.map((host) => startMeasurement('icmp-batch', host));
-    const report = await runFping(hosts, timing);
+    const report = await runFping(hosts, timing, binding);
     hosts.forEach((host, h) => {
       const measurement = finishers[h]!(hostFields(host, report, timing.count));
       // Specs of kind `icmp` may be batched too; each result keeps its spec's kind.

@@ -37,6 +37,15 @@ describe('statetrace routes', () => {
     expect(json[0]).not.toHaveProperty('customerIds');
   });
 
+  it('import prints each warning as file:line:column: field: message, and imports the file all the same', () => {
+    const file = writeTempFile(variant('    name: Route one', '    name: Route one, renamed'));
+    const res = runCli(['routes', 'import', file], env);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(/routes\s+0 created, 1 updated, 1 unchanged/);
+    expect(res.stdout).toContain('routes import: 1 warning(s); the file was imported');
+    expect(res.stdout).toContain(`${file}:28:9: routes[0].paths[0]: has no probe, so failback checks run the route's own ICMP probes, which measure whatever route is active`);
+  });
+
   it('explains a missing argument and an unknown command', () => {
     const missing = runCli(['routes', 'import'], env);
     expect(missing.code).not.toBe(0);

@@ -62,6 +62,27 @@ describe('importRouteFile', () => {
     expect(r1.createdAt).toEqual(created);
   });
 
+  it("stores a path probe's interface and source address, and a change of either is an update", async () => {
+    const withProbe = (binding: string) =>
+      variant('{ id: main, role: primary, nextHop: 127.0.0.1 }', `{ id: main, role: primary, nextHop: 127.0.0.1, probe: { kind: icmp, target: 127.0.0.1, ${binding} } }`);
+    await importText(withProbe('source: 127.0.0.1'));
+    const changed = await importText(withProbe('source: 127.0.0.2'));
+    expect(changed.sections.routes).toEqual({ created: 0, updated: 1, unchanged: 1 });
+    expect((await models.RouteRecord.findById('r1').lean())!.paths[0]!.probe).toMatchObject({ target: '127.0.0.1', source: '127.0.0.2' });
+    expect((await importText(withProbe('interface: lo'))).sections.routes).toEqual({ created: 0, updated: 1, unchanged: 1 });
+    expect((await models.RouteRecord.findById('r1').lean())!.paths[0]!.probe).toMatchObject({ interface: 'lo' });
+    expect((await importText(withProbe('interface: lo'))).sections.routes).toEqual({ created: 0, updated: 0, unchanged: 2 });
+  });
+
+  it('returns and logs the warnings of a file it imported', async () => {
+    const lines: string[] = [];
+    const listening = createLogger('warn', { write: (line: string) => lines.push(line) });
+    const result = await importRouteFile(writeTempFile(VALID_ROUTE_FILE), { models, maxBytes: 1 << 20, actor, logger: listening });
+    expect(result.sections.routes.created).toBe(2);
+    expect(result.warnings.map((w) => w.field)).toEqual(['routes[0].paths[0]']);
+    expect(lines.map((l) => (JSON.parse(l) as { msg: string }).msg)).toEqual([expect.stringMatching(/^route file warning: .*:28:9: routes\[0\]\.paths\[0\]: has no probe/)]);
+  });
+
   it('re-imports 150 changed routes (FerretDB 1.24 hangs on one bulk write of 100 or more updates)', async () => {
     const file = (suffix: string) => `version: 1
 classes: [{ id: core, thresholds: { latencyMs: 100, lossPct: 20, jitterMs: 30 } }]

@@ -111,6 +111,32 @@ describe('parseRouteFile', () => {
     ]);
   });
 
+  describe('icmp probe interface and source (measuring one path)', () => {
+    const probe = (fields: string) => variant('{ kind: icmp, target: 127.0.0.1 }', `{ kind: icmp, target: 127.0.0.1, ${fields} }`);
+
+    it('keeps an interface or a source address', () => {
+      expect(parseRouteFile(probe('interface: eth1.100'), 'routes.yaml').routes[0]!.probes[0]).toMatchObject({ interface: 'eth1.100' });
+      expect(parseRouteFile(probe('source: 127.0.0.1'), 'routes.yaml').routes[0]!.probes[0]).toMatchObject({ source: '127.0.0.1' });
+      const pathProbe = variant(
+        '{ id: main, role: primary, nextHop: 127.0.0.1 }',
+        '{ id: main, role: primary, nextHop: 127.0.0.1, probe: { kind: icmp-batch, target: 127.0.0.1, interface: lo } }',
+      );
+      expect(parseRouteFile(pathProbe, 'routes.yaml').routes[0]!.paths[0]!.probe).toEqual({ kind: 'icmp-batch', target: '127.0.0.1', interface: 'lo', count: 5, intervalMs: 200, timeoutMs: 2000 });
+    });
+
+    it.each([
+      ['interface: "-f"', 'routes[0].probes[0].interface: not an interface name (1-15 letters, digits, "_", ".", "@", "+" or "-")'],
+      ['interface: a-name-too-long-for-linux', 'routes[0].probes[0].interface: not an interface name (1-15 letters, digits, "_", ".", "@", "+" or "-")'],
+      ['interface: "eth 1"', 'routes[0].probes[0].interface: not an interface name (1-15 letters, digits, "_", ".", "@", "+" or "-")'],
+      ['interface: 10.0.0.1', 'routes[0].probes[0].interface: is an address; a source address goes in `source`'],
+      ['source: eth1', 'routes[0].probes[0].source: not an IP address'],
+      ['source: "::1"', 'routes[0].probes[0].source: source and target must be of the same IP version'],
+      ['interface: lo, source: 127.0.0.1', 'routes[0].probes[0].source: give interface or source, not both (ping binds to one of them)'],
+    ])('refuses %s', (fields, problem) => {
+      expect(problemsOf(probe(fields))).toEqual([expect.stringMatching(new RegExp(`^routes\\.yaml:26:\\d+: ${problem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`))]);
+    });
+  });
+
   it('refuses an empty file and a file of several documents', () => {
     expect(problemsOf('')[0]).toMatch(/^routes\.yaml: expected object, got null|^routes\.yaml: /);
     expect(problemsOf(`${VALID_ROUTE_FILE}---\nversion: 1\n`)[0]).toMatch(/YAML syntax: Source contains multiple documents/);

@@ -54,6 +54,19 @@ describe('icmp-batch probe (fping)', () => {
     expect(results[0]).toEqual(results[2]);
   });
 
+  it('sends from each spec’s interface or source address; specs that differ only there go to separate fping runs', async () => {
+    const results = await probeIcmpBatch([
+      spec('127.0.0.8'),
+      spec('127.0.0.8', { interface: 'nosuch0' }),
+      spec('127.0.0.8', { source: '127.0.0.1' }),
+      spec('127.0.0.8', { source: '198.18.255.9' }),
+      spec('127.0.0.8', { interface: 'lo' }),
+    ]);
+    expect(results.map((m) => m.status)).toEqual(['up', 'unknown', 'up', 'unknown', 'up']);
+    expect(results[1]!.detail).toBe('fping stopped before probing: binding to specific interface (SO_BINTODEVICE): No such device');
+    expect(results[3]!.detail).toBe('fping exited with code 4: fping: cannot bind source address : Cannot assign requested address');
+  });
+
   it('an empty batch resolves to no results', async () => {
     await expect(probeIcmpBatch([])).resolves.toEqual([]);
   });

@@ -49,6 +49,17 @@ describe('icmp probe (system ping)', () => {
     expect(m.durationMs).toBeLessThan(3000);
   });
 
+  describe('from an interface or a source address (a path probe)', () => {
+    it('interface lo or source 127.0.0.1 to 127.0.0.1: up', async () => {
+      for (const more of [{ interface: 'lo' }, { source: '127.0.0.1' }]) expect(await probeIcmp(spec('127.0.0.1', more))).toMatchObject({ status: 'up', lossPct: 0 });
+    });
+
+    it('an interface this host lacks, or an address it does not hold: unknown with ping’s reason (ping got the setting)', async () => {
+      expect(await probeIcmp(spec('127.0.0.1', { interface: 'nosuch0' }))).toMatchObject({ status: 'unknown', detail: 'ping: SO_BINDTODEVICE nosuch0: No such device' });
+      expect(await probeIcmp(spec('127.0.0.1', { source: '198.18.255.9' }))).toMatchObject({ status: 'unknown', detail: 'ping: bind: Cannot assign requested address' });
+    });
+  });
+
   it('a local error (an address ping cannot use) is unknown with ping’s message, never a throw', async () => {
     // The interface does not exist, so nothing is sent anywhere.
     const m = await probeIcmp(spec('fe80::1%nonexist0'));

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { id, routeSchema } from '../../directory/schema';
 import { deleteRoute, putRoute } from '../../directory/edit-route';
+import { formatFieldPath } from '../../directory/parse-route-file';
+import { routePathProbeWarnings } from '../../directory/path-probe-warnings';
 import { maintenanceOf } from '../../directory/maintenance-windows';
 import type { RouteRecordDoc } from '../../models/route';
 import { mayViewCustomers } from '../../../bot/core/roles';
@@ -72,13 +74,19 @@ export function registerRoutesApi(app: HttpServer, { models, auth }: ApiV1Deps):
       description: 'The body is one entry of routes.yaml `routes:` with the same validation as `statetrace routes import`; its class, owner team, dependencies and policies must exist in the directory. Windows opened from chat are kept.',
       params: routeParams,
       body: routeSchema,
-      response: { 200: z.object({ id: z.string(), created: z.literal(false) }), 201: z.object({ id: z.string(), created: z.literal(true) }), ...errorResponses(400, 401, 403, 413) },
+      response: {
+        200: z.object({ id: z.string(), created: z.literal(false), warnings: z.array(z.string()) }),
+        201: z.object({ id: z.string(), created: z.literal(true), warnings: z.array(z.string()) }),
+        ...errorResponses(400, 401, 403, 413),
+      },
     },
   }, async (req, reply) => {
     if (req.body.id !== req.params.id) return sendError(reply, 400, 'invalid request body', [`id: "${req.body.id}" does not match the path's route id "${req.params.id}"`]);
     const result = await putRoute(models, req.body, apiIdentity(req.apiCaller!).actor);
     if (!result.ok) return sendError(reply, result.status, result.error, result.details);
-    return reply.code(result.created ? 201 : 200).send({ id: req.params.id, created: result.created });
+    // The import's advice (`routes import` prints the same), e.g. a primary path probe that follows the active route.
+    const warnings = routePathProbeWarnings(req.body).map((w) => `${formatFieldPath(w.path)}: ${w.message}`);
+    return reply.code(result.created ? 201 : 200).send({ id: req.params.id, created: result.created, warnings });
   });
 
   app.delete('/api/v1/routes/:id', {

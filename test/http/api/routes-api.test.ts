@@ -50,7 +50,7 @@ describe('PUT /api/v1/routes/:id', () => {
   it('creates a route (201), replaces it (200), and audits both with the API actor', async () => {
     const created = await rig.call('PUT', '/api/v1/routes/r9', { as: 'admin', body: routeBody('r9', { maintenance: [{ start: '2030-01-01T00:00:00Z', end: '2030-01-01T02:00:00Z', reason: 'fibre work' }] }) });
     expect(created.statusCode).toBe(201);
-    expect(created.json()).toEqual({ id: 'r9', created: true });
+    expect(created.json()).toEqual({ id: 'r9', created: true, warnings: [] });
     const replaced = await rig.call('PUT', '/api/v1/routes/r9', { as: 'admin', body: routeBody('r9', { name: 'Renamed' }) });
     expect(replaced.statusCode).toBe(200);
     const stored = await models.RouteRecord.findById('r9').lean();
@@ -60,6 +60,21 @@ describe('PUT /api/v1/routes/:id', () => {
     // What GET returns can be sent back as it is.
     const { route } = (await rig.call('GET', '/api/v1/routes/r9', { as: 'admin' })).json<{ route: unknown }>();
     expect((await rig.call('PUT', '/api/v1/routes/r9', { as: 'admin', body: route })).statusCode).toBe(200);
+  });
+
+  it('returns the import warnings with the route written, e.g. a primary path probe that follows the active route', async () => {
+    const body = routeBody('r7', {
+      destination: '198.18.8.0/24',
+      paths: [
+        { id: 'main', role: 'primary', nextHop: '198.18.1.2', probe: { kind: 'icmp', target: '198.18.8.1' } },
+        { id: 'standby', role: 'backup', nextHop: '198.18.2.2' },
+      ],
+    });
+    const res = await rig.call('PUT', '/api/v1/routes/r7', { as: 'admin', body });
+    expect(res.statusCode).toBe(201);
+    const { warnings } = res.json<{ warnings: string[] }>();
+    expect(warnings).toEqual([expect.stringMatching(/^paths\[0\]\.probe: targets 198\.18\.8\.1, inside the route's destination 198\.18\.8\.0\/24, from no particular interface or source: it measures whatever route is active/)]);
+    expect(await models.RouteRecord.exists({ _id: 'r7' })).not.toBeNull();
   });
 
   it('keeps maintenance windows opened from chat: their own documents, and those stored in the route before', async () => {
