@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Models } from '../src/models';
 import { insertOnce } from '../src/models/insert-once';
+import { confirmationOf, type Confirmation } from '../src/directory/route-class-confirmation';
 import type { AuditEntryDoc } from '../src/models/audit-entry';
 import { maintenanceOf } from '../src/directory/maintenance-windows';
 
@@ -8,7 +9,8 @@ import { maintenanceOf } from '../src/directory/maintenance-windows';
 export interface RouteContext {
   route: { id: string; name: string; environment: string; primary: boolean; dependencies: string[]; runbooks: string[] };
   paths: { id: string; role: 'primary' | 'backup'; nextHop: string; interface?: string }[];
-  routeClass: { id: string; telemetrySlaSec: number; thresholds: { latencyMs: number; lossPct: number; jitterMs: number } };
+  /** `confirm`: the detect phase's probes, as the class sets them or derived from its debounce. */
+  routeClass: { id: string; telemetrySlaSec: number; thresholds: { latencyMs: number; lossPct: number; jitterMs: number }; confirm: Confirmation };
   owner: { team: string; name: string; contact: string; oncall: { slack: string[]; discord: string[] } };
   /** Maintenance windows (ISO times): declared in the route file and opened at run time. */
   maintenance: { start: string; end: string; reason: string }[];
@@ -59,7 +61,7 @@ export function createRouteDirectoryActivities({ models }: { models: Models }) {
         runbooks: route.runbooks,
       },
       paths: route.paths.map((p) => ({ id: p.id, role: p.role, nextHop: p.nextHop, interface: p.interface ?? undefined })),
-      routeClass: { id: routeClass._id, telemetrySlaSec: routeClass.telemetrySlaSec, thresholds: routeClass.thresholds },
+      routeClass: { id: routeClass._id, telemetrySlaSec: routeClass.telemetrySlaSec, thresholds: routeClass.thresholds, confirm: confirmationOf(routeClass) },
       owner: {
         team: team._id,
         name: team.name,

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_CONFIRM_INTERVAL_MS, type Confirmation } from './directory/route-class-confirmation';
 
 /** The repository root (from src/ or dist/src/): data and tools folders default to it. */
 export const PROJECT_ROOT = findProjectRoot(__dirname);
@@ -67,8 +68,9 @@ const envSchema = z.object({
   STATETRACE_TRAP_COMMUNITIES: z.string().default('public'),
   STATETRACE_SIGNAL_TOKENS: optionalString,
 
-  STATETRACE_CONFIRM_ATTEMPTS: z.coerce.number().int().min(0).max(10).default(2),
-  STATETRACE_CONFIRM_INTERVAL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  // Overrides for every route class's `confirm` (unset: each class's own, see route-class-confirmation.ts).
+  STATETRACE_CONFIRM_ATTEMPTS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10).optional()),
+  STATETRACE_CONFIRM_INTERVAL_MS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(60_000).optional()),
   STATETRACE_RESOLVE_STABLE_SEC: z.coerce.number().int().min(0).max(86_400).default(120),
   STATETRACE_FAILBACK_CHECK_SEC: z.coerce.number().int().min(1).max(3600).default(5),
 
@@ -150,8 +152,8 @@ export interface Config {
   traps: { port: number; address: string; communities: string[] };
   /** Bearer tokens accepted by POST /api/v1/signals, by name. */
   signalTokens: { name: string; token: string }[];
-  /** Timing of the outage workflow (passed to each new outage). */
-  outage: { confirmAttempts: number; confirmIntervalMs: number; stableForMs: number; failbackCheckMs: number };
+  /** Timing of the outage workflow (passed to each new outage); `confirm` only when set here, overriding the route classes'. */
+  outage: { confirm?: Confirmation; stableForMs: number; failbackCheckMs: number };
   /** Slack; undefined when SLACK_BOT_TOKEN is not set (alerts then go to the console). */
   slack?: SlackConfig;
   /** Discord; undefined when DISCORD_BOT_TOKEN is not set. */
@@ -247,8 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     traps: { port: e.STATETRACE_TRAP_PORT, address: e.STATETRACE_TRAP_ADDRESS, communities: e.STATETRACE_TRAP_COMMUNITIES.split(',').map((c) => c.trim()).filter(Boolean) },
     signalTokens: parseSignalTokens(e.STATETRACE_SIGNAL_TOKENS),
     outage: {
-      confirmAttempts: e.STATETRACE_CONFIRM_ATTEMPTS,
-      confirmIntervalMs: e.STATETRACE_CONFIRM_INTERVAL_MS,
+      confirm: confirmOverride(e.STATETRACE_CONFIRM_ATTEMPTS, e.STATETRACE_CONFIRM_INTERVAL_MS),
       stableForMs: e.STATETRACE_RESOLVE_STABLE_SEC * 1000,
       failbackCheckMs: e.STATETRACE_FAILBACK_CHECK_SEC * 1000,
     },
@@ -309,6 +310,17 @@ function parseRoles(name: string, raw: string | undefined, subjectPattern: RegEx
     }
     return { subject, role: role as Exclude<Role, 'none'> };
   });
+}
+
+/** The confirmation every outage uses instead of its route class's, if the environment sets one. */
+function confirmOverride(attempts: number | undefined, intervalMs: number | undefined): Confirmation | undefined {
+  if (attempts === undefined) {
+    if (intervalMs !== undefined) {
+      throw new ConfigError('invalid configuration: STATETRACE_CONFIRM_INTERVAL_MS is set without STATETRACE_CONFIRM_ATTEMPTS; set both to override every route class, or neither to use each class\'s `confirm`');
+    }
+    return undefined;
+  }
+  return { attempts, intervalMs: intervalMs ?? DEFAULT_CONFIRM_INTERVAL_MS };
 }
 
 function ownShards(list: string | undefined, count: number): number[] {

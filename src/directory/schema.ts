@@ -43,6 +43,10 @@ export const routeClassSchema = z.strictObject({
   flapping: z
     .strictObject({ transitions: z.number().int().min(2).max(1000).default(4), windowSec: seconds().default(300) })
     .default({ transitions: 4, windowSec: 300 }),
+  /** Confirmation probes before paging; each field left out is derived (route-class-confirmation.ts). */
+  confirm: z
+    .strictObject({ attempts: z.number().int().min(0).max(10).optional(), intervalMs: z.number().int().min(0).max(60_000).optional() })
+    .optional(),
 });
 
 /** Why a webhook target that is not a subscription id is refused, and what to write instead. */

@@ -34,6 +34,8 @@ const routeClassSchema = new Schema(
       type: new Schema({ transitions: { type: Number, required: true, min: 2 }, windowSec: { type: Number, required: true, min: 0 } }, SUBDOC),
       required: true,
     },
+    /** As the route file gives it; absent fields are derived when an outage loads the class (confirmationOf). */
+    confirm: new Schema({ attempts: { type: Number, min: 0, max: 10 }, intervalMs: { type: Number, min: 0, max: 60_000 } }, SUBDOC),
   },
   { timestamps: true, collection: 'routeclasses' },
 );

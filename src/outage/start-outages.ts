@@ -74,7 +74,8 @@ export function outageStarter(deps: { client: Client; taskQueue: string; logger:
           {
             key: batch[0]!.key,
             dependency: batch[0]!.dependency,
-            confirm: { attempts: deps.timing.confirmAttempts, intervalMs: deps.timing.confirmIntervalMs },
+            // Only an override from the environment: otherwise the route class's (RouteContext).
+            ...(deps.timing.confirm && { confirm: deps.timing.confirm }),
             stableForMs: deps.timing.stableForMs,
             failbackCheckMs: deps.timing.failbackCheckMs,
           },

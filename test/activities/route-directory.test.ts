@@ -6,7 +6,7 @@ import { importRouteFile } from '../../src/directory/import-routes';
 import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
 import { useTestDatabase } from '../support/database';
-import { VALID_ROUTE_FILE, writeTempFile } from '../fixtures/route-files';
+import { VALID_ROUTE_FILE, variant, writeTempFile } from '../fixtures/route-files';
 
 useTestDatabase('route_directory');
 const activities = createRouteDirectoryActivities({ models });
@@ -22,7 +22,8 @@ describe('loadRouteContexts', () => {
     const [ctx] = await env.run<[string[]], RouteContext[], typeof activities.loadRouteContexts>(activities.loadRouteContexts, ['r1']);
     expect(ctx!.route).toEqual({ id: 'r1', name: 'Route one', environment: 'lab', primary: true, dependencies: ['core-rtr-1'], runbooks: [] });
     expect(ctx!.paths.map((p) => `${p.role}:${p.nextHop}`)).toEqual(['primary:127.0.0.1', 'backup:127.0.0.2']);
-    expect(ctx!.routeClass).toEqual({ id: 'core', telemetrySlaSec: 30, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 } });
+    // No confirm in the file, and the default debounce (3 failures to down) already confirms.
+    expect(ctx!.routeClass).toEqual({ id: 'core', telemetrySlaSec: 30, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 }, confirm: { attempts: 0, intervalMs: 1000 } });
     expect(ctx!.owner).toEqual({ team: 'core-net', name: 'Core Network', contact: 'core-net@example.com', oncall: { slack: [], discord: [] } });
     expect(ctx!.failoverPolicy).toEqual({ id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'automatic' });
     expect(ctx!.maintenance).toEqual([]);
@@ -35,6 +36,21 @@ describe('loadRouteContexts', () => {
     const [r2, r1] = await env.run<[string[]], RouteContext[], typeof activities.loadRouteContexts>(activities.loadRouteContexts, ['r2', 'r1']);
     expect(r2!.owner.contact).toBe('bob@example.com');
     expect(r1!.route.id).toBe('r1');
+  });
+
+  it("gives the class's confirm as the file sets it, the rest derived from its debounce", async () => {
+    const reimport = (text: string) => importRouteFile(writeTempFile(text), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger: createLogger('silent') });
+    const classLine = '    thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 }\n';
+    const load = async () => (await env.run<[string[]], RouteContext[], typeof activities.loadRouteContexts>(activities.loadRouteContexts, ['r1']))[0]!.routeClass.confirm;
+    try {
+      await reimport(variant(classLine, `${classLine}    debounce: { failuresToDown: 1 }\n    confirm: { intervalMs: 300 }\n`));
+      expect(await load()).toEqual({ attempts: 2, intervalMs: 300 });
+      await reimport(variant(classLine, `${classLine}    confirm: { attempts: 4, intervalMs: 0 }\n`));
+      expect(await load()).toEqual({ attempts: 4, intervalMs: 0 });
+    } finally {
+      await reimport(VALID_ROUTE_FILE);
+    }
+    expect(await load()).toEqual({ attempts: 0, intervalMs: 1000 });
   });
 
   it('fails an unknown route without retries', async () => {

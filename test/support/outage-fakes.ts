@@ -16,7 +16,7 @@ export function routeContext(id: string, over: Partial<RouteContext> = {}): Rout
       { id: 'backup-a', role: 'backup', nextHop: '198.18.2.2' },
       { id: 'backup-b', role: 'backup', nextHop: '198.18.3.2' },
     ],
-    routeClass: { id: 'core', telemetrySlaSec: 30, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 } },
+    routeClass: { id: 'core', telemetrySlaSec: 30, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 }, confirm: { attempts: 0, intervalMs: 1000 } },
     owner: { team: 'net', name: 'Net', contact: 'net@example.com', oncall: { slack: [], discord: [] } },
     maintenance: [],
     failoverPolicy: { id: 'auto', mode: 'automatic', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 120, failbackMode: 'automatic' },

@@ -90,7 +90,6 @@ export async function startOutageRig(opts: {
     STATETRACE_SWEEP_TICK_MS: '200',
     STATETRACE_TRAP_PORT: String(trapPort),
     STATETRACE_TRAP_ADDRESS: tb.hostAddress,
-    STATETRACE_CONFIRM_ATTEMPTS: '0',
     STATETRACE_RESOLVE_STABLE_SEC: '5',
     STATETRACE_FAILBACK_CHECK_SEC: '1',
     ...opts.env,
