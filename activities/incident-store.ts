@@ -20,17 +20,27 @@ export function createIncidentActivities({ models }: { models: Pick<Models, 'Inc
       return { created };
     },
 
-    /** Sets the given fields (ISO date strings become dates). */
-    updateIncident: async ({ incidentId, set }: UpdateIncidentInput): Promise<void> => {
+    /**
+     * Sets the given fields (ISO date strings become dates) when `revision` is newer than the
+     * document's (or absent): the workflow is the one writer, and a late retry of an older write
+     * changes nothing. Times the first acknowledgement and the resolution once.
+     */
+    updateIncident: async ({ incidentId, set, revision }: UpdateIncidentInput): Promise<{ applied: boolean }> => {
       const fields: Record<string, unknown> = { ...set };
       for (const field of DATE_FIELDS) {
         const value = set[field];
         if (value !== undefined) fields[field] = new Date(value);
       }
+      const newer = revision === undefined ? {} : { $or: [{ revision: { $exists: false } }, { revision: { $lt: revision } }] };
       // The document as it was (whole: FerretDB 1.x findAndModify takes no projection), so the first acknowledgement is timed once, however often this is retried.
-      const before = await models.Incident.findOneAndUpdate({ _id: incidentId }, { $set: fields }, { runValidators: true }).lean();
-      if (!before) throw unknownIncident(incidentId);
+      const before = await models.Incident.findOneAndUpdate({ _id: incidentId, ...newer }, { $set: { ...fields, ...(revision === undefined ? {} : { revision }) } }, { runValidators: true }).lean();
+      if (!before) {
+        if (await models.Incident.exists({ _id: incidentId })) return { applied: false };
+        throw unknownIncident(incidentId);
+      }
       if (set.acknowledgedAt && !before.acknowledgedAt) timeToAcknowledge.observe(secondsBetween(before.detectedAt, new Date(set.acknowledgedAt)));
+      if (set.resolvedAt && !before.resolvedAt && set.mttrSec !== undefined) timeToResolve.observe({ severity: before.severity }, set.mttrSec);
+      return { applied: true };
     },
 
     /** Appends a timeline event once per eventId. */
@@ -38,8 +48,11 @@ export function createIncidentActivities({ models }: { models: Pick<Models, 'Inc
       added: await appendTimelineEvent(models, incidentId, { ...event, at: new Date(at) }),
     }),
 
-    /** Computes MTTA (acknowledged − detected) and MTTR (resolved − detected) in seconds and stores them on the incident. */
-    /** Marks the incident resolved (when `resolvedAt` is given) and stores MTTA/MTTR, in one write. */
+    /**
+     * Marks the incident resolved and stores MTTA/MTTR, read back from the document. Only outages
+     * started before revisions call it (workflows/legacy/); newer ones send all of it in their
+     * last updateIncident.
+     */
     recordResolution: async ({ incidentId, resolvedAt, summary }: { incidentId: string; resolvedAt?: string; summary?: string }): Promise<{ mttaSec?: number; mttrSec?: number }> => {
       const incident = await models.Incident.findById(incidentId, { detectedAt: 1, acknowledgedAt: 1, resolvedAt: 1, severity: 1 }).lean();
       if (!incident) throw unknownIncident(incidentId);

@@ -94,6 +94,11 @@ export interface OpenIncidentInput {
 
 export interface UpdateIncidentInput {
   incidentId: string;
+  /**
+   * The workflow numbers its writes; a write whose revision is not newer than the document's is
+   * ignored (a late retry of an older write). Absent (outages started before revisions): applied.
+   */
+  revision?: number;
   set: {
     routes?: string[];
     severity?: Severity;
@@ -105,6 +110,8 @@ export interface UpdateIncidentInput {
     resolvedAt?: string;
     activePath?: string;
     summary?: string;
+    mttaSec?: number;
+    mttrSec?: number;
   };
 }
 

@@ -1,18 +1,27 @@
-import { condition, patched, sleep } from '@temporalio/workflow';
+import { condition } from '@temporalio/workflow';
 import type { Actor, ExecuteFailoverResult } from '../activities/outage-contract';
+import type { RouteContext } from '../activities/route-directory';
 import { executor, localProbes, probes, store } from './activities';
+import { setPhase, writeIncident } from './incident-writer';
 import type { FailoverResult, OutageRouteState } from './messages';
-import { carryOn, historyTooLong, type Outage } from './outage';
+import type { Outage } from './outage';
+
+/** A failed fail-back is attempted again after the failback delay, doubling up to this. */
+const MAX_FAILBACK_BACKOFF_MS = 30 * 60_000;
+
+/** On a backup path, or on its way there. */
+export const onBackup = (r: OutageRouteState) => r.failover === 'done' || r.failover === 'running';
 
 /**
- * Moves a route to its backups in order: run the executor (idempotent by key), then verify
- * the backup with probes; a backup that does not verify is left for the next; when none
- * is left the incident escalates as "failover failed".
+ * Moves a route to its backups in order: run the executor, then verify the backup with probes;
+ * a backup that does not verify is left for the next; when none is left the incident escalates
+ * as "failover failed". `tag` names the attempt (`auto-<n>`, or `req-<request id>` for a
+ * person's request) and is part of every key: a retry of this attempt runs nothing twice, a
+ * new attempt runs again.
  */
-export async function failOver(outage: Outage, routeId: string, actor: Actor, pathId?: string): Promise<FailoverResult> {
+export async function failOver(outage: Outage, routeId: string, actor: Actor, tag: string, pathId?: string): Promise<FailoverResult> {
   const route = outage.routes.get(routeId)!;
   const ctx = outage.contexts.get(routeId)!;
-  const policy = ctx.failoverPolicy;
   if (route.failover === 'done') return { result: 'already_failed_over', routeId, pathId: route.activePath, detail: `already on ${route.activePath}` };
   if (route.failover === 'running') {
     await condition(() => route.failover !== 'running');
@@ -21,28 +30,37 @@ export async function failOver(outage: Outage, routeId: string, actor: Actor, pa
   }
   // An operator may name the backup to use; otherwise backups are tried in order.
   const backups = ctx.paths.filter((p) => p.role === 'backup' && (pathId === undefined || p.id === pathId));
-  if (!policy || backups.length === 0) {
+  if (!ctx.failoverPolicy || backups.length === 0) {
     const named = pathId === undefined ? '' : ` named ${pathId}`;
     return { result: 'no_backup', routeId, detail: `this route has no failover policy or no backup path${named}` };
   }
-
   route.failover = 'running';
+  outage.executing += 1;
+  try {
+    return await tryBackups(outage, route, ctx, actor, tag, backups);
+  } finally {
+    outage.executing -= 1;
+  }
+}
+
+async function tryBackups(outage: Outage, route: OutageRouteState, ctx: RouteContext, actor: Actor, tag: string, backups: RouteContext['paths']): Promise<FailoverResult> {
+  const { routeId } = route;
   const from = route.activePath!;
   const incidentId = outage.state.incidentId!;
-  await outage.timeline('failover_started', `failover of ${routeId} requested by ${actor.name ?? actor.id}`, { actor });
+  await outage.timeline('failover_started', `failover of ${routeId} requested by ${actor.name ?? actor.id}`, { actor, key: `failover_started:${routeId}:${tag}` });
   for (const backup of backups) {
     const run = await executor.executeFailover({
-      idempotencyKey: `${incidentId}:failover:${routeId}:${backup.id}`,
+      idempotencyKey: `${incidentId}:failover:${routeId}:${backup.id}:${tag}`,
       incidentId,
       routeId,
-      policyId: policy.id,
+      policyId: ctx.failoverPolicy!.id,
       direction: 'failover',
       fromPathId: from,
       toPathId: backup.id,
     });
-    const verified = runMayHaveWorked(run) ? await probes.verifyPath({ routeId, pathId: backup.id }) : undefined;
+    const verified = mayHaveWorked(run) ? await probes.verifyPath({ routeId, pathId: backup.id }) : undefined;
     await store.appendAuditEntry({
-      idempotencyKey: `failover:${incidentId}:${routeId}:${backup.id}`,
+      idempotencyKey: `failover:${incidentId}:${routeId}:${backup.id}:${tag}`,
       at: new Date(outage.nowIso()),
       actor,
       action: 'route.failover',
@@ -57,106 +75,167 @@ export async function failOver(outage: Outage, routeId: string, actor: Actor, pa
     if (verified?.ok) {
       route.failover = 'done';
       route.activePath = backup.id;
-      // A resolution that arrived while this fail-over was verifying stands: the route moved, the incident stays resolved.
-      const resolved = outage.resolvedBy !== undefined || outage.state.phase === 'resolved';
-      if (!resolved) outage.state.phase = 'failed_over';
+      route.waiting = `on ${backup.id}: fails back once its primary has been healthy for ${ctx.failoverPolicy!.failbackDelaySec} s`;
       const at = outage.nowIso();
-      await together(
-        () => store.updateIncident({ incidentId, set: { ...(resolved ? {} : { state: 'failed_over' as const }), failedOverAt: at, activePath: backup.id } }),
-        () => outage.timeline('failed_over', `${routeId} now uses ${backup.id} via ${backup.nextHop} (verified: ${verified.detail})`, { actor, key: `failed_over:${routeId}` }),
-      );
-      await outage.notify('failed_over', `${routeId} failed over to ${backup.id} (${backup.nextHop}); verified`, { page: false, key: `${incidentId}:failed_over:${routeId}` });
+      // A resolution requested meanwhile stands; the route now fails back before it completes.
+      const fields = { failedOverAt: at, activePath: backup.id };
+      await Promise.all([
+        outage.resolvedBy ? writeIncident(outage, fields) : setPhase(outage, 'failed_over', fields),
+        outage.timeline('failed_over', `${routeId} now uses ${backup.id} via ${backup.nextHop} (verified: ${verified.detail})`, { actor, key: `failed_over:${routeId}:${tag}` }),
+      ]);
+      await outage.notify('failed_over', `${routeId} failed over to ${backup.id} (${backup.nextHop}); verified`, { page: false, key: `${incidentId}:failed_over:${routeId}:${tag}` });
       return { result: 'failed_over', routeId, pathId: backup.id, detail: verified.detail };
     }
-    await outage.timeline('failover_attempt_failed', `${routeId} → ${backup.id} did not work: ${verified ? `verification: ${verified.detail}` : run.detail}`, { key: `failover_attempt_failed:${routeId}:${backup.id}` });
+    await outage.timeline('failover_attempt_failed', `${routeId} → ${backup.id} did not work: ${verified ? `verification: ${verified.detail}` : run.detail}`, {
+      key: `failover_attempt_failed:${routeId}:${backup.id}:${tag}`,
+    });
   }
   route.failover = 'failed';
-  await outage.notify('failover_failed', `failover of ${routeId} failed on every backup path: needs a human`, { key: `${incidentId}:failover_failed:${routeId}` });
+  await outage.notify('failover_failed', `failover of ${routeId} failed on every backup path: needs a human (a new failover request tries again)`, { key: `${incidentId}:failover_failed:${routeId}:${tag}` });
   return { result: 'failed', routeId, detail: 'no backup path verified' };
+}
+
+/** Starts the fail-back loop of every failed-over route that recovered (through its backup), or of all when a person asked to resolve. */
+export function startFailbacks(outage: Outage): void {
+  for (const r of outage.routes.values()) {
+    if (r.failover !== 'done' || outage.failbacks.has(r.routeId)) continue;
+    if (r.health !== 'up' && !outage.resolvedBy) continue;
+    const loop: Promise<void> = failBack(outage, r.routeId).finally(() => outage.failbacks.delete(r.routeId));
+    outage.failbacks.set(r.routeId, loop);
+  }
 }
 
 /**
  * Returns a failed-over route to its primary once the primary has stayed at or above the
  * failback threshold for the whole failback delay (the delay starts again on any dip),
- * automatically or after approval, per policy.
+ * automatically or after approval, per policy. A failed attempt is tried again — a new attempt
+ * with its own key — after a backoff (the delay, doubling to 30 min) and the primary healthy
+ * for the delay again; a person's `failback` attempts it at once.
  */
-export async function failBack(outage: Outage, routeId: string): Promise<void> {
+async function failBack(outage: Outage, routeId: string): Promise<void> {
   const route = outage.routes.get(routeId)!;
   const ctx = outage.contexts.get(routeId)!;
   const policy = ctx.failoverPolicy!;
+  let backoffMs = policy.failbackDelaySec * 1000;
+  for (;;) {
+    await primaryHealthyForDelay(outage, route, ctx);
+    let tag = outage.failbackNow.get(routeId);
+    if (tag === undefined && policy.failbackMode === 'approval' && !outage.resolvedBy) tag = await approval(outage, route, ctx);
+    outage.failbackNow.delete(routeId);
+    // No executor starts while the run hands over to a new one (the new run starts this loop again).
+    await condition(() => !outage.closing);
+    route.failbackAttempts = (route.failbackAttempts ?? 0) + 1;
+    if (await attemptFailback(outage, route, ctx, tag ?? `auto-${route.failbackAttempts}`)) return;
+    route.failbackHealthySince = undefined;
+    route.waiting = `fail-back attempt ${route.failbackAttempts} failed; next attempt once the primary has been healthy for ${policy.failbackDelaySec} s after a ${Math.round(backoffMs / 1000)} s pause, or at once on a failback request`;
+    await condition(() => outage.failbackNow.has(routeId), backoffMs);
+    backoffMs = Math.min(MAX_FAILBACK_BACKOFF_MS, backoffMs * 2);
+  }
+}
+
+/**
+ * Checks the primary path until it has been healthy for the whole failback delay. While it is
+ * down the checks back off (to a minute); once it is healthy they come four times per failback
+ * delay: a long outage's history stays short. A person's failback request ends the wait.
+ */
+async function primaryHealthyForDelay(outage: Outage, route: OutageRouteState, ctx: RouteContext): Promise<void> {
+  const policy = ctx.failoverPolicy!;
   const primary = ctx.paths.find((p) => p.role === 'primary')!;
-  // While the primary is down the checks back off (to a minute); once it is healthy they come
-  // four times per failback delay. Keeps a long outage's history short.
+  const delayMs = policy.failbackDelaySec * 1000;
   const firstCheckMs = outage.input.failbackCheckMs ?? 5000;
-  const healthyCheckMs = Math.max(firstCheckMs, (policy.failbackDelaySec * 1000) / 4);
+  const healthyCheckMs = Math.max(firstCheckMs, delayMs / 4);
   let checkMs = firstCheckMs;
-  const incidentId = outage.state.incidentId!;
   // Carried over a continueAsNew: the healthy streak goes on.
   let healthySince = route.failbackHealthySince ? new Date(route.failbackHealthySince).getTime() : undefined;
   for (;;) {
-    if (outage.resolvedBy) return;
-    if (historyTooLong(outage)) await carryOn(outage);
-    const check = await (patched('local-failback-checks') ? localProbes : probes).verifyPath({ routeId, pathId: primary.id });
+    if (outage.failbackNow.has(route.routeId)) return;
+    const check = await localProbes.verifyPath({ routeId: route.routeId, pathId: primary.id });
     const now = new Date(outage.nowIso()).getTime();
     if (check.score >= policy.failbackThreshold && check.status !== 'unknown') {
       healthySince ??= now;
-      checkMs = Math.min(healthyCheckMs, Math.max(firstCheckMs, healthySince + policy.failbackDelaySec * 1000 - now));
+      checkMs = Math.min(healthyCheckMs, Math.max(firstCheckMs, healthySince + delayMs - now));
     } else {
       const dipped = healthySince !== undefined;
-      if (dipped) await outage.timeline('failback_delay_restarted', `primary of ${routeId} dipped (score ${check.score}): failback delay starts again`);
+      if (dipped) await outage.timeline('failback_delay_restarted', `primary of ${route.routeId} dipped (score ${check.score}): failback delay starts again`);
       healthySince = undefined;
       checkMs = dipped ? firstCheckMs : Math.min(60_000, checkMs * 2);
     }
     route.failbackHealthySince = healthySince === undefined ? undefined : new Date(healthySince).toISOString();
-    if (healthySince !== undefined && now - healthySince >= policy.failbackDelaySec * 1000) break;
-    outage.state.pendingTimers = [{ name: `failback check of ${routeId}`, firesAt: new Date(now + checkMs).toISOString() }];
-    await sleep(checkMs);
+    if (healthySince !== undefined && now - healthySince >= delayMs) return;
+    route.waiting = healthySince === undefined ? `primary ${primary.id} not healthy (${check.detail})` : `primary ${primary.id} healthy since ${route.failbackHealthySince}: fails back after ${policy.failbackDelaySec} s of it`;
+    outage.state.pendingTimers = [{ name: `failback check of ${route.routeId}`, firesAt: new Date(now + checkMs).toISOString() }];
+    await condition(() => outage.failbackNow.has(route.routeId), checkMs);
   }
-  if (policy.failbackMode === 'approval') {
-    outage.state.awaitingFailbackApproval = [routeId];
-    await outage.notify('failed_back', `primary of ${routeId} healthy for ${policy.failbackDelaySec} s: approve the failback`, { key: `${incidentId}:failback_approval:${routeId}` });
-    await condition(() => outage.failbackApproved || outage.resolvedBy !== undefined);
-    outage.failbackApproved = false;
-    if (outage.resolvedBy) return;
-  }
-  const run = await executor.executeFailover({
-    idempotencyKey: `${incidentId}:failback:${routeId}`,
-    incidentId,
-    routeId,
-    policyId: policy.id,
-    direction: 'failback',
-    fromPathId: route.activePath!,
-    toPathId: primary.id,
-  });
-  const verified = runMayHaveWorked(run) ? await probes.verifyPath({ routeId, pathId: primary.id }) : undefined;
-  if (!verified?.ok) {
-    await outage.timeline('failback_failed', `failback of ${routeId} did not verify: ${verified?.detail ?? run.detail}; staying on ${route.activePath}`);
-    await outage.notify('failover_failed', `failback of ${routeId} failed: still on ${route.activePath}`, { key: `${incidentId}:failback_failed:${routeId}` });
-    return;
-  }
-  route.failover = 'none';
-  route.activePath = primary.id;
-  await together(
-    () => store.updateIncident({ incidentId, set: { failedBackAt: outage.nowIso(), activePath: primary.id, state: 'recovering' } }),
-    () => outage.timeline('failed_back', `${routeId} back on ${primary.id} via ${primary.nextHop}`, { key: `failed_back:${routeId}` }),
-  );
-  await outage.notify('failed_back', `${routeId} is back on its primary path`, { page: false, key: `${incidentId}:failed_back:${routeId}` });
 }
 
-/**
- * A run cut off with its worker may have changed the network: the path is probed rather than
- * given up on (histories from before this change gave up, and replay that way).
- */
-function runMayHaveWorked(run: ExecuteFailoverResult): boolean {
-  return run.ok || (run.outcomeUnknown === true && patched('verify-unknown-outcome'));
+/** Waits for a person to approve (or ask to resolve); returns the tag of a failback request that came instead. */
+async function approval(outage: Outage, route: OutageRouteState, ctx: RouteContext): Promise<string | undefined> {
+  const { state } = outage;
+  const { routeId } = route;
+  if (!state.awaitingFailbackApproval.includes(routeId)) state.awaitingFailbackApproval = [...state.awaitingFailbackApproval, routeId];
+  route.waiting = 'awaiting fail-back approval (`failback`)';
+  const attempt = (route.failbackAttempts ?? 0) + 1;
+  await outage.notify('failed_back', `primary of ${routeId} healthy for ${ctx.failoverPolicy!.failbackDelaySec} s: approve the failback`, { key: `${state.incidentId}:failback_approval:${routeId}:${attempt}` });
+  await condition(() => outage.failbackApproved.has(routeId) || outage.resolvedBy !== undefined || outage.failbackNow.has(routeId));
+  outage.failbackApproved.delete(routeId);
+  state.awaitingFailbackApproval = state.awaitingFailbackApproval.filter((r) => r !== routeId);
+  return outage.failbackNow.get(routeId);
 }
 
-/**
- * Writes that do not depend on each other (each to its own document), at once: one workflow
- * task instead of one each, which keeps an outage's history short. Histories recorded
- * before this change made them one after the other, and replay that way.
- */
-async function together(...writes: (() => Promise<unknown>)[]): Promise<void> {
-  if (patched('path-writes-together')) await Promise.all(writes.map((write) => write()));
-  else for (const write of writes) await write();
+/** One fail-back attempt: executor, then the primary verified. */
+async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: RouteContext, tag: string): Promise<boolean> {
+  const { routeId } = route;
+  const primary = ctx.paths.find((p) => p.role === 'primary')!;
+  const incidentId = outage.state.incidentId!;
+  const from = route.activePath!;
+  outage.executing += 1;
+  try {
+    const run = await executor.executeFailover({
+      idempotencyKey: `${incidentId}:failback:${routeId}:${tag}`,
+      incidentId,
+      routeId,
+      policyId: ctx.failoverPolicy!.id,
+      direction: 'failback',
+      fromPathId: from,
+      toPathId: primary.id,
+    });
+    const verified = mayHaveWorked(run) ? await probes.verifyPath({ routeId, pathId: primary.id }) : undefined;
+    await store.appendAuditEntry({
+      idempotencyKey: `failback:${incidentId}:${routeId}:${tag}`,
+      at: new Date(outage.nowIso()),
+      actor: { platform: 'system', id: 'failover-policy', name: ctx.failoverPolicy!.id },
+      action: 'route.failback',
+      target: { kind: 'route', id: routeId },
+      incidentId,
+      routeId,
+      outcome: verified?.ok ? 'ok' : 'error',
+      reason: verified ? verified.detail : run.detail,
+      before: { path: from },
+      after: { path: verified?.ok ? primary.id : from },
+    });
+    if (!verified?.ok) {
+      const first = route.failbackAttempts === 1;
+      await outage.timeline('failback_failed', `failback of ${routeId} (attempt ${route.failbackAttempts}) did not verify: ${verified?.detail ?? run.detail}; staying on ${from}`, { key: `failback_failed:${routeId}:${tag}` });
+      // Paged once; later failures of the same fail-back are shown, not paged again.
+      await outage.notify('failover_failed', `failback of ${routeId} failed: still on ${from}; it is attempted again`, { page: first, key: `${incidentId}:failback_failed:${routeId}:${tag}` });
+      return false;
+    }
+    route.failover = 'none';
+    route.activePath = primary.id;
+    route.waiting = undefined;
+    route.failbackHealthySince = undefined;
+    await Promise.all([
+      writeIncident(outage, { failedBackAt: outage.nowIso(), activePath: primary.id }),
+      outage.timeline('failed_back', `${routeId} back on ${primary.id} via ${primary.nextHop}`, { key: `failed_back:${routeId}:${tag}` }),
+    ]);
+    await outage.notify('failed_back', `${routeId} is back on its primary path`, { page: false, key: `${incidentId}:failed_back:${routeId}:${tag}` });
+    return true;
+  } finally {
+    outage.executing -= 1;
+  }
+}
+
+/** A run cut off with its worker may have changed the network: the path is probed rather than given up on. */
+function mayHaveWorked(run: ExecuteFailoverResult): boolean {
+  return run.ok || run.outcomeUnknown === true;
 }

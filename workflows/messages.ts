@@ -25,12 +25,20 @@ export interface OutageRouteState {
   activePath?: string;
   failover: 'none' | 'running' | 'done' | 'failed';
   failbackHealthySince?: string;
+  /** Automatic fail-over attempts so far (each a new executor key: `auto-<n>`). */
+  autoFailovers?: number;
+  /** Fail-back attempts so far; a failed one is attempted again with backoff. */
+  failbackAttempts?: number;
+  /** Why the route is not on its primary path yet, when it is not (shown by `status`/`incident`). */
+  waiting?: string;
 }
 
 export interface OutageState {
   incidentId?: string;
   phase: OutagePhase;
   openedAt?: string;
+  /** When the sweeper saw the first opening transition (MTTA and MTTR count from here). */
+  detectedAt?: string;
   actionable?: boolean;
   severity?: Severity;
   trigger?: string;
@@ -39,6 +47,10 @@ export interface OutageState {
   routes: OutageRouteState[];
   acknowledgedBy?: Actor;
   acknowledgedAt?: string;
+  /** A person asked to resolve; the outage resolves once every route is back on its primary path. */
+  resolveRequestedBy?: Actor;
+  /** Transitions this run has received (signals), for callers that wait until theirs was read. */
+  received?: number;
   escalationLevel: number;
   /** How many escalation steps (levels and repeats) have fired. */
   escalationStep: number;
@@ -62,11 +74,31 @@ export interface FailoverResult {
   pathId?: string;
   detail: string;
 }
+/**
+ * A person's request. `requestId` is the platform's id of the request (a Slack trigger id, a
+ * Discord interaction id): a resend of the same request is the same action, a new request is a
+ * new one (it runs the executor again after a failed run). Absent: the Temporal update id.
+ */
+export interface OperatorRequest {
+  actor: Actor;
+  requestId?: string;
+}
+
 /** routeId: the outage's first route when absent; pathId: a named backup, else backups in order. */
-export const requestFailover = defineUpdate<FailoverResult, [{ actor: Actor; routeId?: string; pathId?: string }]>('requestFailover');
+export const requestFailover = defineUpdate<FailoverResult, [OperatorRequest & { routeId?: string; pathId?: string }]>('requestFailover');
 
-export const approveFailback = defineUpdate<{ result: 'approved' | 'nothing_to_approve' }, [{ actor: Actor }]>('approveFailback');
+export interface FailbackResult {
+  /** approved: a fail-back waiting for approval goes ahead; retrying: a failed fail-back is attempted again now. */
+  result: 'approved' | 'retrying' | 'nothing_to_approve';
+  routes: string[];
+}
+export const approveFailback = defineUpdate<FailbackResult, [OperatorRequest]>('approveFailback');
 
-export const resolve = defineUpdate<{ result: 'resolved' | 'already_resolved' }, [{ actor: Actor; note?: string }]>('resolve');
+export interface ResolveResult {
+  /** resolving: accepted, but routes are still on backup paths; the outage resolves once they are back. */
+  result: 'resolved' | 'resolving' | 'already_resolved';
+  detail?: string;
+}
+export const resolve = defineUpdate<ResolveResult, [OperatorRequest & { note?: string }]>('resolve');
 
 export const outageState = defineQuery<OutageState>('outageState');

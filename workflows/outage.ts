@@ -3,13 +3,16 @@
  * The workflow holds only orchestration; every effect is an activity (workflows/activities.ts).
  * Workflow id: `outage:<routeId>` or `outage:dep:<dependency>` (routes grouped by the
  * dependency they share); started by the sweeper with signalWithStart(routeTransition).
+ * The rules it keeps and the invariants tested against it: docs/outage-lifecycle.md.
  */
-import { allHandlersFinished, condition, continueAsNew, patched, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, currentUpdateInfo, patched, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { Actor, NotificationKind, Severity } from '../activities/outage-contract';
 import type { RouteContext } from '../activities/route-directory';
 import { notifier, packets, probes, store } from './activities';
 import { runEscalation } from './escalation';
-import { failBack, failOver } from './failover';
+import { failOver, onBackup, startFailbacks } from './failover';
+import { setPhase, writeIncident } from './incident-writer';
+import { legacyOutageV1 } from './legacy/outage-v1';
 import {
   acknowledge,
   approveFailback,
@@ -19,9 +22,11 @@ import {
   routeTransition,
   routeTransitions,
   type AckResult,
+  type FailbackResult,
   type FailoverResult,
   type OutageRouteState,
   type OutageState,
+  type ResolveResult,
   type RouteTransitionSignal,
 } from './messages';
 
@@ -29,7 +34,7 @@ export interface OutageInput {
   /** `route:<id>` or `dep:<dependency>`; the workflow id is `outage:<key>` (route ids without the prefix). */
   key: string;
   dependency?: string;
-  /** Confirmation probes before paging (attempts, ms apart). */
+  /** Confirmation probes before paging (attempts, ms apart); unset: the route class's. */
   confirm?: { attempts: number; intervalMs: number };
   /** How often the primary path is checked while failed over. */
   failbackCheckMs?: number;
@@ -37,8 +42,18 @@ export interface OutageInput {
   stableForMs?: number;
   /** Continue as new once the history is this long (Temporal also suggests it on its own). */
   historyLimit?: number;
-  /** Set by continueAsNew: the outage so far, picked up where it was. */
-  carried?: { state: OutageState; contexts: [string, RouteContext][]; inbox: RouteTransitionSignal[] };
+  /** Set by continueAsNew of a long outage: the outage so far, picked up where it was. */
+  carried?: Carried;
+  /** Transitions a finished run under this workflow id had not read: they start this outage. */
+  pending?: RouteTransitionSignal[];
+}
+
+interface Carried {
+  state: OutageState;
+  contexts: [string, RouteContext][];
+  inbox: RouteTransitionSignal[];
+  resolvedBy?: Outage['resolvedBy'];
+  revision?: number;
 }
 
 /** What a running outage knows; each activity it calls gets what it needs from here. */
@@ -49,47 +64,74 @@ export interface Outage {
   routes: Map<string, OutageRouteState>;
   /** Transitions not yet handled, in arrival order. */
   inbox: RouteTransitionSignal[];
+  /** A person asked to resolve (the outage resolves once every route is on its primary path). */
   resolvedBy?: { actor: Actor; note?: string };
-  /** Set by the approveFailback update; the failback loop consumes it. */
-  failbackApproved: boolean;
+  /** Routes whose fail-back a person approved (approval policies). */
+  failbackApproved: Set<string>;
+  /** Routes whose fail-back a person asked to attempt now, with the request's tag. */
+  failbackNow: Map<string, string>;
+  /** Fail-back loops running, by route. */
+  failbacks: Map<string, Promise<void>>;
+  /** Fail-over and fail-back attempts in progress: the run never ends or continues as new under one. */
+  executing: number;
+  /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
+  closing: boolean;
   /** Notifications still being delivered: the workflow never waits on chat, except before it ends. */
   deliveries: Set<Promise<void>>;
+  /** The incident document's writes, one at a time (incident-writer.ts). */
+  writes: { chain: Promise<void>; revision: number };
   notify(kind: NotificationKind, text: string, opts?: { targets?: string[]; page?: boolean; key?: string }): Promise<void>;
   timeline(kind: string, message: string, opts?: { actor?: Actor; data?: Record<string, unknown>; key?: string }): Promise<void>;
   nowIso(): string;
 }
 
-const PAGE_KINDS = new Set(['down', 'degraded', 'flapping', 'telemetry_gap']);
+const OPENING = new Set<RouteTransitionSignal['kind']>(['down', 'degraded', 'flapping', 'telemetry_gap']);
+const RECOVERY = new Set<RouteTransitionSignal['kind']>(['recovered', 'cleared', 'telemetry_restored']);
+const SYSTEM_ACTOR = (policyId: string): Actor => ({ platform: 'system', id: 'failover-policy', name: policyId });
 
 export async function outageWorkflow(input: OutageInput): Promise<OutageState> {
+  // Outages started before this version finish on the code they started with.
+  if (!patched('lifecycle-2')) return legacyOutageV1(input);
   const outage = createOutage(input);
-  const { state } = outage;
   registerHandlers(outage);
-  if (input.carried) return resume(outage, input.carried);
+  if (input.carried) restore(outage, input.carried);
+  else {
+    outage.inbox.push(...(input.pending ?? []));
+    if (!(await detectAndOpen(outage))) return endRun(outage);
+  }
+  await runUntilResolved(outage);
+  await finish(outage);
+  return endRun(outage);
+}
 
-  await condition(() => outage.inbox.some((t) => PAGE_KINDS.has(t.kind)));
-  // The first opening transition opens the outage; everything else that came with it
-  // (other routes of the dependency) is handled once the incident exists.
-  const firstIndex = outage.inbox.findIndex((t) => PAGE_KINDS.has(t.kind));
+/**
+ * detect → open. Returns false when the first opening transition was a blip (its primary path
+ * answered the confirmation probes): recorded as closed_transient, nobody paged.
+ */
+async function detectAndOpen(outage: Outage): Promise<boolean> {
+  const { state } = outage;
+  await condition(() => outage.inbox.some((t) => OPENING.has(t.kind)));
+  // Transitions before the first opening one concern routes with no open outage; what came
+  // with it or after (other routes of the dependency) is handled once the incident exists.
+  const firstIndex = outage.inbox.findIndex((t) => OPENING.has(t.kind));
   const first = outage.inbox[firstIndex]!;
   outage.inbox.splice(0, firstIndex + 1);
   state.trigger = first.kind;
+  state.detectedAt = first.at;
   await addRoutes(outage, [first]);
+  const ctx = outage.contexts.get(first.routeId)!;
 
-  // detect: a down route is probed again before anyone is paged; a blip closes quietly.
-  if (first.kind === 'down' && !(await confirmDown(outage, first.routeId))) {
+  if (first.kind === 'down' && !(await confirmDown(outage, ctx))) {
     state.incidentId = incidentId(first.routeId, first.at);
     await openRecord(outage, first, 'info', 'closed_transient');
     await outage.timeline('closed_transient', `${first.routeId} recovered during confirmation: transient, nobody paged`);
     state.phase = 'closed_transient';
-    await condition(allHandlersFinished);
-    return state;
+    return false;
   }
 
-  const ctx = outage.contexts.get(first.routeId)!;
   const maintenance = inMaintenance(ctx, outage.nowIso());
   const severity: Severity = maintenance ? 'info' : severityOf(first.kind, ctx.route.primary);
-  state.incidentId = incidentId(input.dependency ?? first.routeId, first.at);
+  state.incidentId = incidentId(outage.input.dependency ?? first.routeId, first.at);
   await openRecord(outage, first, severity, 'open');
   state.phase = 'open';
   state.openedAt = outage.nowIso();
@@ -99,40 +141,41 @@ export async function outageWorkflow(input: OutageInput): Promise<OutageState> {
     maintenance ? `${first.routeId} ${first.kind} during maintenance (${maintenance.reason}): recorded, not paged` : `${first.routeId} is ${first.kind}: ${first.detail ?? first.taxonomy.join(', ')}`,
     { page: !maintenance, targets: openingTargets(ctx), key: `${state.incidentId}:opened` },
   );
-
   // Flapping, telemetry gaps and maintenance are reported once; they do not escalate or fail over.
   state.actionable = !maintenance && (first.kind === 'down' || first.kind === 'degraded');
   if (state.actionable) {
     void runEscalation(outage);
-    if (first.kind === 'down') void autoFailover(outage, first.routeId);
+    if (first.kind === 'down') startAutoFailover(outage, first.routeId);
   }
-  await runUntilResolved(outage);
-  await finish(outage);
-  return state;
+  return true;
 }
 
-/** A continued run: same incident, same routes; escalation picks up at its next level. */
-async function resume(outage: Outage, carried: NonNullable<OutageInput['carried']>): Promise<OutageState> {
+/** A continued run: same incident, same routes; escalation and fail-backs pick up where they were. */
+function restore(outage: Outage, carried: Carried): void {
   Object.assign(outage.state, carried.state);
   for (const [id, ctx] of carried.contexts) outage.contexts.set(id, ctx);
   for (const r of carried.state.routes) outage.routes.set(r.routeId, r);
   outage.inbox.push(...carried.inbox);
-  if (outage.state.actionable && !outage.state.acknowledgedBy) void runEscalation(outage);
-  await runUntilResolved(outage);
-  await finish(outage);
-  return outage.state;
+  outage.resolvedBy = carried.resolvedBy;
+  outage.writes.revision = carried.revision ?? 0;
+  if (outage.state.actionable && !outage.state.acknowledgedBy && !outage.resolvedBy) void runEscalation(outage);
 }
 
 function createOutage(input: OutageInput): Outage {
-  const state: OutageState = { phase: 'detecting', routes: [], escalationLevel: 0, escalationStep: 0, pendingTimers: [], awaitingFailbackApproval: [] };
+  const state: OutageState = { phase: 'detecting', routes: [], escalationLevel: 0, escalationStep: 0, pendingTimers: [], awaitingFailbackApproval: [], received: 0 };
   const outage: Outage = {
     input,
     state,
     contexts: new Map(),
     routes: new Map(),
     inbox: [],
-    failbackApproved: false,
+    failbackApproved: new Set(),
+    failbackNow: new Map(),
+    failbacks: new Map(),
+    executing: 0,
+    closing: false,
     deliveries: new Set(),
+    writes: { chain: Promise.resolve(), revision: 0 },
     nowIso: () => new Date().toISOString(),
     notify(kind, text, opts = {}) {
       if (!state.incidentId) return Promise.resolve();
@@ -154,7 +197,7 @@ function createOutage(input: OutageInput): Outage {
         outage,
         notifier.notify(input).then(
           () => undefined,
-          (err: unknown) => outage.timeline('notification_failed', `notification ${kind} could not be delivered: ${(err as Error).message}`),
+          (err: unknown) => outage.timeline('notification_failed', `notification ${kind} could not be delivered: ${(err as Error).message}`, { key: `notification_failed:${key}` }),
         ),
       );
       return Promise.resolve();
@@ -167,14 +210,30 @@ function createOutage(input: OutageInput): Outage {
   return outage;
 }
 
+/** The tag of a person's request: the platform's request id, else this update's id. */
+function requestTag(requestId: string | undefined): string {
+  return `req-${requestId ?? currentUpdateInfo()?.id ?? uuid4()}`;
+}
+
 function registerHandlers(outage: Outage): void {
   const { state } = outage;
+  const isOpen = () => state.incidentId !== undefined && state.phase !== 'resolved' && state.phase !== 'closed_transient';
   // Update validators: refuse (before anything is recorded) when there is no open incident.
   const mustBeOpen = (..._args: unknown[]) => {
-    if (state.phase === 'resolved' || state.phase === 'closed_transient' || state.incidentId === undefined) throw new Error('this outage is not open');
+    if (!isOpen()) throw new Error('this outage is not open');
   };
-  setHandler(routeTransition, (t) => void outage.inbox.push(t));
-  setHandler(routeTransitions, (ts) => void outage.inbox.push(...ts));
+  const mustBeOpenAndSteady = (..._args: unknown[]) => {
+    mustBeOpen();
+    if (outage.closing) throw new Error('this outage is moving to a fresh history: try again in a few seconds');
+  };
+  setHandler(routeTransition, (t) => {
+    outage.inbox.push(t);
+    state.received = (state.received ?? 0) + 1;
+  });
+  setHandler(routeTransitions, (ts) => {
+    outage.inbox.push(...ts);
+    state.received = (state.received ?? 0) + ts.length;
+  });
   setHandler(outageState, () => ({ ...state, routes: [...outage.routes.values()] }));
 
   setHandler(
@@ -184,7 +243,7 @@ function registerHandlers(outage: Outage): void {
       state.acknowledgedBy = actor;
       state.acknowledgedAt = outage.nowIso();
       if (state.phase === 'open') state.phase = 'acknowledged';
-      await store.updateIncident({ incidentId: state.incidentId!, set: { acknowledgedAt: state.acknowledgedAt, acknowledgedBy: actor, state: state.phase } });
+      await writeIncident(outage, { acknowledgedAt: state.acknowledgedAt, acknowledgedBy: actor, state: state.phase });
       await store.appendAuditEntry({
         idempotencyKey: `ack:${state.incidentId}`,
         at: new Date(state.acknowledgedAt),
@@ -204,28 +263,47 @@ function registerHandlers(outage: Outage): void {
 
   setHandler(
     requestFailover,
-    async ({ actor, routeId, pathId }): Promise<FailoverResult> => {
+    async ({ actor, routeId, pathId, requestId }): Promise<FailoverResult> => {
       const target = routeId ?? [...outage.routes.keys()][0]!;
       if (!outage.routes.has(target)) throw new Error(`route ${target} is not part of this outage`);
-      return failOver(outage, target, actor, pathId);
+      return failOver(outage, target, actor, requestTag(requestId), pathId);
     },
-    { validator: mustBeOpen },
+    { validator: mustBeOpenAndSteady },
   );
 
-  setHandler(approveFailback, ({ actor }): { result: 'approved' | 'nothing_to_approve' } => {
-    if (state.awaitingFailbackApproval.length === 0) return { result: 'nothing_to_approve' };
-    state.awaitingFailbackApproval = [];
-    void outage.timeline('failback_approved', `failback approved by ${actor.name ?? actor.id}`, { actor });
-    outage.failbackApproved = true;
-    return { result: 'approved' };
-  });
+  setHandler(
+    approveFailback,
+    async ({ actor, requestId }): Promise<FailbackResult> => {
+      const tag = requestTag(requestId);
+      const awaiting = state.awaitingFailbackApproval;
+      if (awaiting.length > 0) {
+        for (const r of awaiting) outage.failbackApproved.add(r);
+        state.awaitingFailbackApproval = [];
+        await outage.timeline('failback_approved', `failback of ${awaiting.join(', ')} approved by ${actor.name ?? actor.id}`, { actor, key: `failback_approved:${tag}` });
+        return { result: 'approved', routes: awaiting };
+      }
+      // A fail-back whose last attempt failed: a person's request is a new attempt, now.
+      const failed = [...outage.routes.values()].filter((r) => r.failover === 'done' && (r.failbackAttempts ?? 0) > 0 && outage.failbacks.has(r.routeId));
+      if (failed.length === 0) return { result: 'nothing_to_approve', routes: [] };
+      for (const r of failed) outage.failbackNow.set(r.routeId, tag);
+      await outage.timeline('failback_requested', `failback of ${failed.map((r) => r.routeId).join(', ')} requested by ${actor.name ?? actor.id}: attempted again now`, { actor, key: `failback_requested:${tag}` });
+      return { result: 'retrying', routes: failed.map((r) => r.routeId) };
+    },
+    { validator: mustBeOpenAndSteady },
+  );
 
   setHandler(
     resolve,
-    ({ actor, note }): { result: 'resolved' | 'already_resolved' } => {
+    ({ actor, note }): ResolveResult => {
       if (outage.resolvedBy) return { result: 'already_resolved' };
       outage.resolvedBy = { actor, note };
-      return { result: 'resolved' };
+      state.resolveRequestedBy = actor;
+      const away = [...outage.routes.values()].filter(onBackup).map((r) => r.routeId);
+      if (away.length === 0) return { result: 'resolved' };
+      return {
+        result: 'resolving',
+        detail: `${away.join(', ')} ${away.length === 1 ? 'is' : 'are'} still on a backup path: the outage resolves once ${away.length === 1 ? 'it is' : 'they are'} back on the primary (fail-back as soon as the primary has been healthy for the policy's delay; this counts as its approval)`,
+      };
     },
     { validator: mustBeOpen },
   );
@@ -240,17 +318,23 @@ async function addRoutes(outage: Outage, transitions: RouteTransitionSignal[]): 
     chunk.forEach((t, j) => {
       const ctx = loaded[c]![j]!;
       outage.contexts.set(t.routeId, ctx);
-      outage.routes.set(t.routeId, { routeId: t.routeId, health: t.status, activePath: ctx.paths.find((p) => p.role === 'primary')?.id, failover: 'none' });
+      outage.routes.set(t.routeId, { routeId: t.routeId, health: healthOf(t), activePath: ctx.paths.find((p) => p.role === 'primary')?.id, failover: 'none' });
     }),
   );
 }
 
-async function confirmDown(outage: Outage, routeId: string): Promise<boolean> {
-  const { attempts, intervalMs } = outage.input.confirm ?? { attempts: 2, intervalMs: 1000 };
-  const primary = outage.contexts.get(routeId)!.paths.find((p) => p.role === 'primary')!;
-  // attempts 0: the sweeper's debounce is confirmation enough (fast classes).
+/** A route's health as an opening transition leaves it. */
+function healthOf(t: RouteTransitionSignal): OutageRouteState['health'] {
+  if (t.kind === 'telemetry_gap') return 'unknown';
+  return t.status === 'unknown' || t.status === 'up' ? 'down' : t.status;
+}
+
+async function confirmDown(outage: Outage, ctx: RouteContext): Promise<boolean> {
+  const { attempts, intervalMs } = outage.input.confirm ?? ctx.routeClass.confirm;
+  const primary = ctx.paths.find((p) => p.role === 'primary')!;
+  // attempts 0: the sweeper's debounce is confirmation enough.
   for (let i = 0; i < attempts; i++) {
-    const result = await probes.verifyPath({ routeId, pathId: primary.id });
+    const result = await probes.verifyPath({ routeId: ctx.route.id, pathId: primary.id });
     if (result.ok) return false;
     if (i + 1 < attempts) await sleep(intervalMs);
   }
@@ -272,70 +356,89 @@ async function openRecord(outage: Outage, first: RouteTransitionSignal, severity
   });
 }
 
-async function autoFailover(outage: Outage, routeId: string): Promise<void> {
+/** Fails a route over by policy: each automatic attempt is numbered, so a later one (the route down again after a fail-back) runs anew. */
+function startAutoFailover(outage: Outage, routeId: string): void {
   const policy = outage.contexts.get(routeId)?.failoverPolicy;
-  if (policy?.mode !== 'automatic') return;
-  await failOver(outage, routeId, { platform: 'system', id: 'failover-policy', name: policy.id });
+  const route = outage.routes.get(routeId)!;
+  if (policy?.mode !== 'automatic' || route.failover !== 'none') return;
+  route.autoFailovers = (route.autoFailovers ?? 0) + 1;
+  void failOver(outage, routeId, SYSTEM_ACTOR(policy.id), `auto-${route.autoFailovers}`);
 }
 
 /**
- * Handles transitions until the outage is resolved: routes that join (dependency grouping),
- * recovery, fail-back while failed over, and resolution — by request, or once every route
- * has recovered, is back on its primary and has stayed so for `stableForMs`.
+ * Handles transitions, fail-backs and the history limit until the outage may end: every route
+ * back on its primary path, and either recovered and stable for `stableForMs`, or a person
+ * asked to resolve.
  */
 async function runUntilResolved(outage: Outage): Promise<void> {
   const { state } = outage;
   const baseStable = outage.input.stableForMs ?? 120_000;
   const stableMs = () => (state.trigger === 'flapping' || state.flapping ? Math.max(baseStable, 600_000) : baseStable);
-  const pending = () => outage.inbox.length > 0 || outage.resolvedBy !== undefined;
+  const allOnPrimary = () => ![...outage.routes.values()].some(onBackup);
+  const mayEnd = () => allOnPrimary() && (outage.resolvedBy !== undefined || allRecovered(outage));
+  const newInput = () => outage.inbox.length > 0 || outage.resolvedBy !== undefined;
   for (;;) {
-    await condition(() => pending() || allRecovered(outage));
-    if (outage.resolvedBy) return;
-    if (historyTooLong(outage) && ![...outage.routes.values()].some((r) => r.failover === 'running')) await carryOn(outage);
-    await handleTransitions(outage, outage.inbox.splice(0));
-    if (!allRecovered(outage)) continue;
-    const failedOver = [...outage.routes.values()].filter((r) => r.failover === 'done');
-    if (failedOver.length > 0) {
-      state.phase = 'recovering';
-      for (const r of failedOver) await failBack(outage, r.routeId);
-      if ([...outage.routes.values()].some((r) => r.failover === 'done')) continue;
+    await condition(() => outage.inbox.length > 0 || mayEnd() || failbackDue(outage) || mustCarryOn(outage));
+    if (mustCarryOn(outage)) await carryOn(outage);
+    if (outage.inbox.length > 0) await handleTransitions(outage, outage.inbox.splice(0));
+    if (failbackDue(outage)) {
+      startFailbacks(outage);
+      await setPhase(outage, 'recovering');
     }
+    if (!mayEnd()) continue;
+    if (outage.resolvedBy) return;
     state.pendingTimers = [{ name: 'resolve when stable', firesAt: new Date(new Date(outage.nowIso()).getTime() + stableMs()).toISOString() }];
-    if (!(await condition(pending, stableMs()))) return;
+    if (!(await condition(newInput, stableMs()))) return;
   }
 }
 
-export function historyTooLong(outage: Outage): boolean {
+/** A failed-over route whose fail-back should be running: it recovered (through its backup), or a person asked to resolve. */
+function failbackDue(outage: Outage): boolean {
+  return [...outage.routes.values()].some((r) => r.failover === 'done' && !outage.failbacks.has(r.routeId) && (r.health === 'up' || outage.resolvedBy !== undefined));
+}
+
+/** The history is long (Temporal suggests a new run, or past the input's limit) and no executor is running. */
+function mustCarryOn(outage: Outage): boolean {
   const info = workflowInfo();
-  return info.continueAsNewSuggested || info.historyLength > (outage.input.historyLimit ?? Infinity);
+  return outage.executing === 0 && (info.continueAsNewSuggested || info.historyLength > (outage.input.historyLimit ?? Infinity));
 }
 
 function allRecovered(outage: Outage): boolean {
   return outage.routes.size > 0 && [...outage.routes.values()].every((r) => r.health === 'up');
 }
 
+/** Applies transitions in arrival order: routes of the dependency that join, then each route's health. */
 async function handleTransitions(outage: Outage, transitions: RouteTransitionSignal[]): Promise<void> {
   const { state } = outage;
-  const joining = transitions.filter((t) => !outage.routes.has(t.routeId) && PAGE_KINDS.has(t.kind));
-  if (joining.length > 0) {
+  // A route not yet in this outage joins at its first opening transition; anything of it before that is moot.
+  const joinAt = new Map<string, number>();
+  transitions.forEach((t, i) => {
+    if (!outage.routes.has(t.routeId) && !joinAt.has(t.routeId) && OPENING.has(t.kind)) joinAt.set(t.routeId, i);
+  });
+  if (joinAt.size > 0) {
+    const joining = [...joinAt.values()].map((i) => transitions[i]!);
     // Late routes of the same dependency join this incident without a new page.
     await addRoutes(outage, joining);
-    const ids = [...new Set(joining.map((t) => t.routeId))];
-    await store.updateIncident({ incidentId: state.incidentId!, set: { routes: [...outage.routes.keys()] } });
+    const ids = [...joinAt.keys()];
+    await writeIncident(outage, { routes: [...outage.routes.keys()] });
     await outage.timeline('routes_attached', `${ids.length} route(s) joined this incident: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''}`, { data: { routes: ids } });
     await outage.notify('routes_attached', `${ids.length} more route(s) affected (${outage.routes.size} in all)`, { page: false });
-    if (state.actionable) for (const t of joining) if (t.kind === 'down') void autoFailover(outage, t.routeId);
+    if (state.actionable) for (const t of joining) if (t.kind === 'down') startAutoFailover(outage, t.routeId);
   }
-  for (const t of transitions) {
-    const known = outage.routes.get(t.routeId);
-    if (!known || joining.includes(t)) continue;
-    if (t.kind === 'recovered' || t.kind === 'cleared' || t.kind === 'telemetry_restored') {
-      known.health = 'up';
+  for (const [i, t] of transitions.entries()) {
+    const route = outage.routes.get(t.routeId);
+    const joined = joinAt.get(t.routeId);
+    if (!route || (joined !== undefined && i <= joined)) continue;
+    if (RECOVERY.has(t.kind)) {
+      route.health = 'up';
       await outage.timeline('recovered', `${t.routeId} recovered`, { data: { score: t.score } });
-    } else if (t.kind === 'down' || t.kind === 'degraded') {
-      known.health = t.status === 'unknown' ? 'down' : t.status;
-    } else if (t.kind === 'flapping' && !state.flapping && state.trigger !== 'flapping' && patched('flapping-mid-incident')) {
-      await markFlapping(outage, t);
+    } else if (t.kind === 'down' || t.kind === 'degraded' || t.kind === 'telemetry_gap') {
+      route.health = healthOf(t);
+      // Down again on its primary path (after a fail-back): the policy fails it over again.
+      if (state.actionable && t.kind === 'down') startAutoFailover(outage, t.routeId);
+    } else if (t.kind === 'flapping') {
+      route.health = healthOf(t);
+      if (!state.flapping && state.trigger !== 'flapping') await markFlapping(outage, t);
     }
   }
 }
@@ -354,38 +457,51 @@ async function markFlapping(outage: Outage, t: RouteTransitionSignal): Promise<v
   });
 }
 
-/** Long incidents start a fresh history with the same state (handlers drained first). */
-export async function carryOn(outage: Outage): Promise<never> {
-  await deliveriesSettled(outage);
-  await condition(allHandlersFinished);
+/**
+ * Long incidents start a fresh history with the same state, once nothing is in flight: no
+ * executor (new ones wait: `closing`), no notification, no update handler.
+ */
+async function carryOn(outage: Outage): Promise<void> {
+  await condition(() => outage.deliveries.size === 0);
+  outage.closing = true;
+  await condition(() => outage.executing === 0 && allHandlersFinished());
+  // A notification started meanwhile (an executor's outcome): deliver it first, then try again.
+  if (outage.deliveries.size > 0) {
+    outage.closing = false;
+    return;
+  }
   const state = { ...outage.state, routes: [...outage.routes.values()] };
-  return continueAsNew<typeof outageWorkflow>({ ...outage.input, carried: { state, contexts: [...outage.contexts], inbox: outage.inbox.splice(0) } });
+  const carried: Carried = { state, contexts: [...outage.contexts], inbox: outage.inbox.splice(0), resolvedBy: outage.resolvedBy, revision: outage.writes.revision };
+  await continueAsNew<typeof outageWorkflow>({ ...freshInput(outage.input), carried });
 }
 
 async function finish(outage: Outage): Promise<void> {
   const { state } = outage;
   const at = outage.nowIso();
   const by = outage.resolvedBy;
-  state.phase = 'resolved';
+  const failedBack = [...outage.routes.values()].some((r) => (r.failbackAttempts ?? 0) > 0);
   const summary = by
     ? `resolved by ${by.actor.name ?? by.actor.id}${by.note ? `: ${by.note}` : ''}`
-    : `all ${outage.routes.size} route(s) recovered${[...outage.routes.values()].some((r) => r.failover !== 'none') ? ' and back on their primary paths' : ''}`;
-  // Independent writes at once (each to its own document): fewer workflow tasks in every outage's history.
-  const [times] = await Promise.all([
-    store.recordResolution({ incidentId: state.incidentId!, resolvedAt: at, summary }),
+    : `all ${outage.routes.size} route(s) recovered${failedBack ? ' and back on their primary paths' : ''}`;
+  const mttaSec = secondsSince(state.detectedAt, state.acknowledgedAt);
+  const mttrSec = secondsSince(state.detectedAt, at);
+  state.pendingTimers = [];
+  await Promise.all([
+    setPhase(outage, 'resolved', { resolvedAt: at, summary, mttrSec, ...(mttaSec === undefined ? {} : { mttaSec }) }),
     outage.timeline('resolved', summary, { actor: by?.actor, key: 'resolved' }),
-    by && store.appendAuditEntry({
-      idempotencyKey: `resolve:${state.incidentId}`,
-      at: new Date(at),
-      actor: by.actor,
-      action: 'incident.resolve',
-      target: { kind: 'incident', id: state.incidentId! },
-      incidentId: state.incidentId,
-      outcome: 'ok',
-      after: { state: 'resolved', note: by.note },
-    }),
+    by &&
+      store.appendAuditEntry({
+        idempotencyKey: `resolve:${state.incidentId}`,
+        at: new Date(at),
+        actor: by.actor,
+        action: 'incident.resolve',
+        target: { kind: 'incident', id: state.incidentId! },
+        incidentId: state.incidentId,
+        outcome: 'ok',
+        after: { state: 'resolved', note: by.note },
+      }),
   ]);
-  await outage.notify('resolved', `${summary}. MTTA ${fmt(times.mttaSec)}, MTTR ${fmt(times.mttrSec)}`, { key: `${state.incidentId}:resolved` });
+  await outage.notify('resolved', `${summary}. MTTA ${fmt(mttaSec)}, MTTR ${fmt(mttrSec)}`, { key: `${state.incidentId}:resolved` });
   // The incident packet: printed, stored and shared in the background, like a notification.
   track(
     outage,
@@ -393,8 +509,23 @@ async function finish(outage: Outage): Promise<void> {
       .generateIncidentPacket({ incidentId: state.incidentId!, idempotencyKey: `${state.incidentId}:packet:resolved` })
       .catch((err: unknown) => outage.timeline('packet_failed', `incident packet failed: ${(err as Error).message}`, { key: 'packet_failed' })),
   );
-  await deliveriesSettled(outage);
-  await condition(allHandlersFinished);
+}
+
+/**
+ * The end of a run. Everything in flight settles first; then, in the same workflow task as the
+ * decision to end, the inbox is read once more: an opening transition that arrived meanwhile
+ * starts a new outage under this workflow id instead of being lost with this run.
+ */
+async function endRun(outage: Outage): Promise<OutageState> {
+  await condition(() => outage.deliveries.size === 0 && outage.executing === 0 && allHandlersFinished());
+  const unread = outage.inbox.splice(0);
+  if (unread.some((t) => OPENING.has(t.kind))) await continueAsNew<typeof outageWorkflow>({ ...freshInput(outage.input), pending: unread });
+  return { ...outage.state, routes: [...outage.routes.values()] };
+}
+
+/** This run's input without what belonged to this outage only. */
+function freshInput({ carried: _carried, pending: _pending, ...input }: OutageInput): OutageInput {
+  return input;
 }
 
 /** Keeps a background delivery (notification, packet) until it settles. */
@@ -403,9 +534,9 @@ function track(outage: Outage, delivery: Promise<unknown>): void {
   outage.deliveries.add(tracked);
 }
 
-/** Waits for every notification still in flight (a run must not end with activities abandoned). */
-async function deliveriesSettled(outage: Outage): Promise<void> {
-  while (outage.deliveries.size > 0) await Promise.all([...outage.deliveries]);
+function secondsSince(fromIso: string | undefined, toIso: string | undefined): number | undefined {
+  if (!fromIso || !toIso) return undefined;
+  return Math.max(0, (new Date(toIso).getTime() - new Date(fromIso).getTime()) / 1000);
 }
 
 const fmt = (sec?: number) => (sec === undefined ? '—' : sec < 120 ? `${Math.round(sec)} s` : `${Math.round(sec / 60)} min`);

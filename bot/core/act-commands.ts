@@ -37,15 +37,19 @@ export async function runAction(deps: CoreDeps, request: CommandRequest): Promis
 
   const handle = deps.workflows.getHandle(ref.workflowId);
   const who = request.actor.name ?? request.actor.id;
+  // The platform's id of this request: a resend of it is the same action (Temporal dedupes the
+  // update by id); a new request is a new action (it runs a failed executor again).
+  const requestId = `${request.actor.platform}:${request.requestId}`;
+  const asRequest = { updateId: requestId };
   try {
     switch (command.name) {
       case 'ack': {
-        const r = await handle.executeUpdate(acknowledge, { args: [{ actor: request.actor }] });
+        const r = await handle.executeUpdate(acknowledge, { args: [{ actor: request.actor }], ...asRequest });
         if (r.result === 'already_acknowledged') return { status: 'ok', ...base, after: r, reply: said(`${ref.incidentId} was already acknowledged by ${r.by.name ?? r.by.id}`, ref.incidentId, true) };
         return { status: 'ok', ...base, after: r, reply: said(`${who} acknowledged ${ref.incidentId}: escalation stopped`, ref.incidentId) };
       }
       case 'failover': {
-        const r = await handle.executeUpdate(requestFailover, { args: [{ actor: request.actor, routeId, pathId: command.backup }] });
+        const r = await handle.executeUpdate(requestFailover, { args: [{ actor: request.actor, routeId, pathId: command.backup, requestId }], ...asRequest });
         const text = {
           failed_over: `${who} failed ${r.routeId} over to ${r.pathId ?? 'its backup'}: ${r.detail}`,
           already_failed_over: `${r.routeId} is already on ${r.pathId ?? 'a backup'}`,
@@ -55,13 +59,15 @@ export async function runAction(deps: CoreDeps, request: CommandRequest): Promis
         return { status: r.result === 'failed_over' || r.result === 'already_failed_over' ? 'ok' : 'error', ...base, routeId: r.routeId, after: r, reply: { ok: r.result !== 'failed' && r.result !== 'no_backup', text, ephemeral: false, incidentId: ref.incidentId } };
       }
       case 'failback': {
-        const r = await handle.executeUpdate(approveFailback, { args: [{ actor: request.actor }] });
-        if (r.result === 'approved') return { status: 'ok', ...base, after: r, reply: said(`${who} approved fail-back for ${ref.incidentId}: traffic returns to the primary path`, ref.incidentId) };
+        const r = await handle.executeUpdate(approveFailback, { args: [{ actor: request.actor, requestId }], ...asRequest });
+        if (r.result === 'approved') return { status: 'ok', ...base, after: r, reply: said(`${who} approved fail-back of ${r.routes.join(', ')} in ${ref.incidentId}: traffic returns to the primary path`, ref.incidentId) };
+        if (r.result === 'retrying') return { status: 'ok', ...base, after: r, reply: said(`${who} asked for the failed fail-back of ${r.routes.join(', ')} in ${ref.incidentId} to be attempted again: running now`, ref.incidentId) };
         return { status: 'ok', ...base, after: r, reply: said(`nothing awaits approval in ${ref.incidentId}: fail-back runs once the primary path has been healthy for the policy's delay`, ref.incidentId, true) };
       }
       case 'resolve': {
-        const r = await handle.executeUpdate(resolve, { args: [{ actor: request.actor, note: command.note }] });
+        const r = await handle.executeUpdate(resolve, { args: [{ actor: request.actor, note: command.note, requestId }], ...asRequest });
         if (r.result === 'already_resolved') return { status: 'ok', ...base, after: r, reply: said(`${ref.incidentId} is already being resolved`, ref.incidentId, true) };
+        if (r.result === 'resolving') return { status: 'ok', ...base, after: { ...r, note: command.note }, reply: said(`${who} resolved ${ref.incidentId}${command.note ? `: ${command.note}` : ''}. ${r.detail}`, ref.incidentId) };
         return { status: 'ok', ...base, after: { ...r, note: command.note }, reply: said(`${who} resolved ${ref.incidentId}${command.note ? `: ${command.note}` : ''}`, ref.incidentId) };
       }
       default:

@@ -38,6 +38,8 @@ const incidentSchema = new Schema(
     /** Time to acknowledge and to resolve, in seconds from detection (set at resolution). */
     mttaSec: { type: Number, min: 0 },
     mttrSec: { type: Number, min: 0 },
+    /** The revision of the workflow's last write (activities/incident-store.ts): an older write is ignored. */
+    revision: Number,
   },
   { timestamps: true, collection: 'incidents', toObject: { virtuals: true }, toJSON: { virtuals: true } },
 );

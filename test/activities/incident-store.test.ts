@@ -60,6 +60,23 @@ describe('updateIncident', () => {
     });
   });
 
+  it('applies writes by revision: a late retry of an older write (a resolution overwritten by a fail-over) changes nothing', async () => {
+    await env.run(activities.openIncident, opening);
+    expect(await update({ incidentId: 'inc-r1-1', revision: 1, set: { state: 'failed_over', failedOverAt: later(20), activePath: 'backup' } })).toEqual({ applied: true });
+    expect(await update({ incidentId: 'inc-r1-1', revision: 2, set: { state: 'resolved', resolvedAt: later(300), summary: 'fixed', mttrSec: 300 } })).toEqual({ applied: true });
+    // The fail-over's write again, as a retry whose first attempt landed late.
+    expect(await update({ incidentId: 'inc-r1-1', revision: 1, set: { state: 'failed_over', failedOverAt: later(20), activePath: 'backup' } })).toEqual({ applied: false });
+    expect(await update({ incidentId: 'inc-r1-1', revision: 2, set: { state: 'acknowledged' } })).toEqual({ applied: false });
+    expect(await models.Incident.findById('inc-r1-1').lean()).toMatchObject({ state: 'resolved', summary: 'fixed', mttrSec: 300, revision: 2 });
+  });
+
+  it('applies writes without a revision (outages started before revisions) as before, and revisions after them', async () => {
+    await env.run(activities.openIncident, opening);
+    expect(await update({ incidentId: 'inc-r1-1', set: { state: 'acknowledged' } })).toEqual({ applied: true });
+    expect(await update({ incidentId: 'inc-r1-1', revision: 1, set: { state: 'failed_over' } })).toEqual({ applied: true });
+    expect(await models.Incident.findById('inc-r1-1').lean()).toMatchObject({ state: 'failed_over', revision: 1 });
+  });
+
   it('fails an unknown incident without retries', async () => {
     const err = await update({ incidentId: 'nope', set: { state: 'resolved' } }).catch((e: unknown) => e);
     expect(err).toMatchObject({ nonRetryable: true, type: 'UnknownIncident' });

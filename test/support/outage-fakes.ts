@@ -83,7 +83,7 @@ export function fakeActivities(contexts: Record<string, RouteContext>, script: P
       return Promise.resolve({ duplicate, deliveries: [] });
     },
     openIncident: (input) => record(calls.openIncident, input, { created: true }),
-    updateIncident: (input) => record(calls.updateIncident, input, undefined),
+    updateIncident: (input) => record(calls.updateIncident, input, { applied: true }),
     appendTimeline: (input) => record(calls.timeline, input, { added: true }),
     recordResolution: () => Promise.resolve({ mttaSec: 60, mttrSec: 600 }),
     generateIncidentPacket: (input) => record(calls.packets, input, { incidentId: input.incidentId, pdfKb: 120, pages: 3 }),

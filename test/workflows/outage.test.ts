@@ -1,89 +1,14 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
-import { loadConfig } from '../../src/config';
-import { toolPaths } from '../../src/tools';
-import { acknowledge, approveFailback, outageState, requestFailover, resolve, routeTransition, type RouteTransitionSignal } from '../../workflows/messages';
-import type { outageWorkflow } from '../../workflows/outage';
-import { down, fakeActivities, routeContext, up, type PathScript } from '../support/outage-fakes';
-import type { RouteContext } from '../../activities/route-directory';
+import { WorkflowUpdateStage } from '@temporalio/client';
+import { acknowledge, approveFailback, outageState, requestFailover, resolve, routeTransition } from '../../workflows/messages';
+import { down, routeContext, up, type PathScript } from '../support/outage-fakes';
 import type { Activities } from '../../activities';
+import { healablePrimary, kinds, ops, outageTestEnv, primaryDown, transition } from './outage-env';
 
-/**
- * The outage workflow on Temporal's time-skipping test server with in-memory activities:
- * hours of escalation and failback delay pass in seconds. With STATETRACE_RECORD_HISTORIES=1
- * each test's history is saved to test/workflows/histories/ for the replay test.
- */
-let env: TestWorkflowEnvironment;
-let bundle: WorkflowBundleWithSourceMap;
-const HISTORIES = path.join(__dirname, 'histories');
-
-beforeAll(async () => {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
-  env = await TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: toolPaths(loadConfig().toolsDir).temporalTestServer } },
-  });
-  bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), logger: new DefaultLogger('WARN') });
-}, 120_000);
-
-afterAll(() => env?.teardown());
-
-const transition = (routeId: string, kind: RouteTransitionSignal['kind'], status: RouteTransitionSignal['status'] = 'down'): RouteTransitionSignal => ({
-  routeId,
-  kind,
-  at: new Date().toISOString(),
-  status,
-  score: status === 'up' ? 100 : 0,
-  taxonomy: status === 'down' ? ['unreachable'] : [],
-  cause: 'probe',
-});
-
-/** Runs fn with a worker on the given fakes; the history is kept for the replay test. */
-async function withOutage(
-  name: string,
-  contexts: Record<string, RouteContext>,
-  script: PathScript,
-  first: RouteTransitionSignal,
-  fn: (h: WorkflowHandle<typeof outageWorkflow>, calls: ReturnType<typeof fakeActivities>['calls']) => Promise<void>,
-  input: Partial<Parameters<typeof outageWorkflow>[0]> = {},
-  replace: Partial<Activities> = {},
-) {
-  const fakes = fakeActivities(contexts, script);
-  const { calls } = fakes;
-  const activities = { ...fakes.activities, ...replace };
-  const taskQueue = `outage-test-${name}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: bundle, activities });
-  await worker.runUntil(async () => {
-    const handle = await env.client.workflow.signalWithStart<typeof outageWorkflow, [RouteTransitionSignal]>('outageWorkflow', {
-      workflowId: `outage:${name}`,
-      taskQueue,
-      args: [{ key: `route:${first.routeId}`, confirm: { attempts: 2, intervalMs: 1000 }, failbackCheckMs: 10_000, ...input }],
-      signal: routeTransition,
-      signalArgs: [first],
-    });
-    try {
-      await fn(handle, calls);
-    } catch (err) {
-      // A failed test must not leave a workflow that holds the shared test server's clock.
-      await handle.terminate('test failed').catch(() => undefined);
-      throw err;
-    }
-    // STATETRACE_RECORD_HISTORIES=1 refreshes the histories the replay test checks (commit them).
-    if (process.env.STATETRACE_RECORD_HISTORIES === '1') {
-      fs.mkdirSync(HISTORIES, { recursive: true });
-      // Binary protobuf: proto3 JSON conversion trips over jest's module registry.
-      fs.writeFileSync(path.join(HISTORIES, `${name}.history.pb`), temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish());
-    }
-  });
-}
-
-const kinds = (calls: { kind: string }[]) => calls.map((c) => c.kind);
-const primaryDown: PathScript = (_r, pathId) => (pathId === 'primary' ? down : up);
+const { withOutage, env: testEnv } = outageTestEnv();
 
 describe('outage workflow (time-skipping)', () => {
+  let env: ReturnType<typeof testEnv>;
+  beforeAll(() => (env = testEnv()));
   it('escalates level by level on durable timers and stops at the acknowledgement', async () => {
     const ctx = routeContext('r1', { failoverPolicy: undefined });
     await withOutage('escalation', { r1: ctx }, primaryDown, transition('r1', 'down'), async (h, calls) => {
@@ -171,10 +96,11 @@ describe('outage workflow (time-skipping)', () => {
 
   it('a chat outage holds up neither fail-over nor escalation, and the failure is on the timeline', async () => {
     const chatDown: Partial<Activities> = { notify: () => Promise.reject(new Error('slack: 503 service unavailable')) };
+    const primary = healablePrimary();
     await withOutage(
       'chat-outage',
       { r1: routeContext('r1', { failoverPolicy: { id: 'auto', mode: 'automatic', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 120, failbackMode: 'approval' } }) },
-      primaryDown,
+      primary.script,
       transition('r1', 'down'),
       async (h, calls) => {
         await env.sleep('30 seconds');
@@ -182,8 +108,11 @@ describe('outage workflow (time-skipping)', () => {
         expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-a']);
         await env.sleep('6 minutes');
         expect(calls.timeline.map((t) => t.kind)).toEqual(expect.arrayContaining(['escalated', 'notification_failed']));
-        await h.executeUpdate(resolve, { args: [{ actor: { platform: 'slack', id: 'U1' } }] });
+        // On its backup: the resolution waits for the fail-back (and counts as its approval).
+        expect(await h.executeUpdate(resolve, { args: [{ actor: { platform: 'slack', id: 'U1' } }] })).toMatchObject({ result: 'resolving' });
+        primary.heal();
         expect((await h.result()).phase).toBe('resolved');
+        expect(calls.executeFailover.map((c) => c.direction)).toEqual(['failover', 'failback']);
       },
       {},
       chatDown,
@@ -192,14 +121,17 @@ describe('outage workflow (time-skipping)', () => {
 
   it('fails over to the backup an operator names', async () => {
     const manual = routeContext('r1', { failoverPolicy: { id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 120, failbackMode: 'approval' } });
-    await withOutage('named-backup', { r1: manual }, primaryDown, transition('r1', 'down'), async (h, calls) => {
+    const primary = healablePrimary();
+    await withOutage('named-backup', { r1: manual }, primary.script, transition('r1', 'down'), async (h, calls) => {
       await env.sleep('10 seconds');
       const actor = { platform: 'slack' as const, id: 'U1' };
       expect(await h.executeUpdate(requestFailover, { args: [{ actor, pathId: 'nope' }] })).toMatchObject({ result: 'no_backup', detail: expect.stringContaining('named nope') });
       expect(await h.executeUpdate(requestFailover, { args: [{ actor, pathId: 'backup-b' }] })).toMatchObject({ result: 'failed_over', pathId: 'backup-b' });
       expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-b']);
-      await h.executeUpdate(resolve, { args: [{ actor }] });
-      await h.result();
+      expect(await h.executeUpdate(resolve, { args: [{ actor }] })).toMatchObject({ result: 'resolving', detail: expect.stringContaining('r1 is still on a backup path') });
+      primary.heal();
+      expect((await h.result()).phase).toBe('resolved');
+      expect(calls.executeFailover.map((c) => [c.direction, c.toPathId])).toEqual([['failover', 'backup-b'], ['failback', 'primary']]);
     });
   }, 60_000);
 
@@ -237,7 +169,7 @@ describe('outage workflow (time-skipping)', () => {
       await env.sleep('10 minutes');
       expect(calls.executeFailover.map((c) => c.direction)).toEqual(['failover']);
       expect((await h.query(outageState)).awaitingFailbackApproval).toEqual(['r1']);
-      expect(await h.executeUpdate(approveFailback, { args: [{ actor: { platform: 'slack', id: 'U7' } }] })).toEqual({ result: 'approved' });
+      expect(await h.executeUpdate(approveFailback, { args: [{ actor: { platform: 'slack', id: 'U7' } }] })).toEqual({ result: 'approved', routes: ['r1'] });
       expect((await h.result()).phase).toBe('resolved');
       expect(calls.executeFailover.map((c) => c.direction)).toEqual(['failover', 'failback']);
     }, { confirm: { attempts: 0, intervalMs: 0 } });
@@ -263,12 +195,13 @@ describe('outage workflow (time-skipping)', () => {
   }, 60_000);
 
   it('tries the next backup when one does not verify, and escalates when none does', async () => {
-    const script: PathScript = (_r, pathId) => (pathId === 'backup-b' ? up : down);
-    await withOutage('next-backup', { r1: routeContext('r1') }, script, transition('r1', 'down'), async (h, calls) => {
+    const primary = healablePrimary((pathId) => (pathId === 'backup-b' ? up : down));
+    await withOutage('next-backup', { r1: routeContext('r1') }, primary.script, transition('r1', 'down'), async (h, calls) => {
       await env.sleep('30 seconds');
       expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-a', 'backup-b']);
       expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'backup-b', failover: 'done' });
-      await h.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'ops' } }] });
+      expect(await h.executeUpdate(resolve, { args: [{ actor: ops }] })).toMatchObject({ result: 'resolving' });
+      primary.heal();
       await h.result();
     });
     await withOutage('no-backup-verifies', { r2: routeContext('r2') }, () => down, transition('r2', 'down'), async (h, calls) => {
@@ -276,7 +209,8 @@ describe('outage workflow (time-skipping)', () => {
       expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-a', 'backup-b']);
       expect(kinds(calls.notify)).toContain('failover_failed');
       expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'primary', failover: 'failed' });
-      await h.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'ops' } }] });
+      // Still on its primary path: nothing to wait for.
+      expect(await h.executeUpdate(resolve, { args: [{ actor: ops }] })).toEqual({ result: 'resolved' });
       await h.result();
     });
   }, 120_000);
@@ -324,12 +258,14 @@ describe('outage workflow (time-skipping)', () => {
     const unknownOutcome: Partial<Activities> = {
       executeFailover: (input) => Promise.resolve({ ok: false, outcomeUnknown: true, duplicate: true, detail: `${input.toPathId}: never recorded an outcome` }),
     };
-    await withOutage('unknown-outcome', { r1: routeContext('r1') }, primaryDown, transition('r1', 'down'), async (h, calls) => {
+    const primary = healablePrimary();
+    await withOutage('unknown-outcome', { r1: routeContext('r1') }, primary.script, transition('r1', 'down'), async (h, calls) => {
       await env.sleep('30 seconds');
       expect(calls.verifyPath.filter((v) => v.pathId !== 'primary').map((v) => v.pathId)).toEqual(['backup-a']);
       expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'backup-a', failover: 'done' });
       expect(kinds(calls.notify)).toEqual(['opened', 'failed_over']);
-      await h.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'ops' } }] });
+      await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+      primary.heal();
       await h.result();
     }, {}, unknownOutcome);
   }, 120_000);
@@ -384,16 +320,17 @@ describe('outage workflow (time-skipping)', () => {
   }, 120_000);
   // Last in this file: the time-skipping server keeps re-sending the unanswered fail-over
   // update afterwards, which holds its clock for any test that would follow.
-  it('a resolution that arrives while a fail-over is verifying stands: the incident ends resolved, not failed over', async () => {
+  it('a resolution that arrives while a fail-over is running waits for it, and for the fail-back, before the outage ends', async () => {
     const manual = routeContext('r1', { failoverPolicy: { id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 120, failbackMode: 'approval' } });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let verifying!: () => void;
     const verifyStarted = new Promise<void>((r) => (verifying = r));
-    // The primary stays down; verifying the backup holds until the resolution is in.
+    let primaryHealed = false;
+    // Verifying the backup holds until the resolution is in; the primary heals later.
     const slowVerify: Partial<Activities> = {
       verifyPath: async ({ pathId }) => {
-        if (pathId === 'primary') return down;
+        if (pathId === 'primary') return primaryHealed ? up : down;
         verifying();
         await gate;
         return up;
@@ -411,13 +348,21 @@ describe('outage workflow (time-skipping)', () => {
         // running, and the repeat meets the closed outage's validator (a real server dedupes it).
         await h.startUpdate(requestFailover, { args: [{ actor }], waitForStage: WorkflowUpdateStage.ACCEPTED });
         await verifyStarted;
-        await h.startUpdate(resolve, { args: [{ actor, note: 'fixed at the carrier' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+        const resolving = await h.startUpdate(resolve, { args: [{ actor, note: 'fixed at the carrier' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
         release();
-        // The primary never came back: only the resolution can have ended it.
+        expect(await resolving.result()).toMatchObject({ result: 'resolving' });
+        await env.sleep('5 minutes');
+        // On its backup with the primary down: still open, and it says why.
+        const state = await h.query(outageState);
+        expect(state.phase).not.toBe('resolved');
+        expect(state.routes[0]).toMatchObject({ failover: 'done', activePath: 'backup-a', waiting: expect.stringContaining('not healthy') });
+        primaryHealed = true;
         expect((await h.result()).phase).toBe('resolved');
-        expect(calls.executeFailover).toHaveLength(1);
-        const last = calls.updateIncident.filter((u) => 'failedOverAt' in u.set).at(-1)!;
-        expect(last.set).not.toHaveProperty('state');
+        expect(calls.executeFailover.map((c) => c.direction)).toEqual(['failover', 'failback']);
+        // The resolution stood: the fail-over did not record the incident as failed over.
+        const failedOver = calls.updateIncident.filter((u) => 'failedOverAt' in u.set).at(-1)!;
+        expect(failedOver.set).not.toHaveProperty('state');
+        expect(calls.updateIncident.at(-1)!.set).toMatchObject({ state: 'resolved', summary: 'resolved by 300000000000000101: fixed at the carrier' });
       },
       {},
       slowVerify,

@@ -1,0 +1,252 @@
+import type { Activities } from '../../activities';
+import type { ExecuteFailoverInput, ExecuteFailoverResult, NotifyInput } from '../../activities/outage-contract';
+import { approveFailback, outageState, requestFailover, resolve, routeTransition } from '../../workflows/messages';
+import { down, routeContext, up, type PathScript } from '../support/outage-fakes';
+import { healablePrimary, ops, outageTestEnv, transition } from './outage-env';
+
+/**
+ * One test per defect of issue 15 that the scenario tests had not reached (each failed on the
+ * workflow before docs/outage-lifecycle.md's rules). Histories are recorded for the replay test.
+ */
+const { withOutage, env } = outageTestEnv();
+const noConfirm = { confirm: { attempts: 0, intervalMs: 0 } };
+const slack = (id: string) => ({ platform: 'slack' as const, id });
+
+/** A promise with its resolver outside, for holding an activity until the test lets it go. */
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((r) => (open = r));
+  return { opened, open };
+}
+
+/** Resolves once `check` holds, polling the fakes (real time: the test server does not skip while activities run). */
+async function until(check: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** An executor double: outcomes per fresh key in order (then ok); a key run before returns its recorded outcome. */
+function scriptedExecutor(outcomes: boolean[]) {
+  const runs = new Map<string, ExecuteFailoverResult>();
+  const fresh: ExecuteFailoverInput[] = [];
+  const executeFailover = (input: ExecuteFailoverInput): Promise<ExecuteFailoverResult> => {
+    const recorded = runs.get(input.idempotencyKey);
+    if (recorded) return Promise.resolve({ ...recorded, duplicate: true });
+    const ok = outcomes[fresh.length] ?? true;
+    fresh.push(input);
+    const result = { ok, detail: ok ? 'executed' : 'Nexthop has invalid gateway', duplicate: false };
+    runs.set(input.idempotencyKey, result);
+    return Promise.resolve(result);
+  };
+  return { executeFailover, fresh };
+}
+
+describe('outage lifecycle regressions (time-skipping)', () => {
+  it('defect 1: a down that arrives while the outage is finishing starts a new outage under the same workflow id, and it is paged', async () => {
+    const held = gate();
+    const sent: NotifyInput[] = [];
+    let resolvedNotices = 0;
+    // The resolution notice is held (a chat platform failing during finish()) until the new down is in.
+    const notify: Activities['notify'] = async (input) => {
+      if (input.kind === 'resolved' && resolvedNotices++ === 0) await held.opened;
+      sent.push(input);
+      return { duplicate: false, deliveries: [] };
+    };
+    const ctx = routeContext('r1', { failoverPolicy: undefined, escalationPolicy: undefined });
+    await withOutage(
+      'finish-then-down',
+      { r1: ctx },
+      () => down,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        const firstRun = (await h.describe()).runId;
+        await env().sleep('10 seconds');
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        // Stable for a minute: the outage resolves and its notice is held. (The test server does
+        // not skip time while an activity runs, so the skip ends only once the notice goes out.)
+        const skipping = env().sleep('2 minutes');
+        await until(() => resolvedNotices === 1, 'the resolution notice');
+        await h.signal(routeTransition, transition('r1', 'down'));
+        held.open();
+        await skipping;
+        await until(() => calls.openIncident.length === 2, 'a second incident');
+        const [first, second] = calls.openIncident;
+        expect(first!.incidentId).not.toBe(second!.incidentId);
+        expect(second).toMatchObject({ state: 'open', routes: ['r1'] });
+        expect((await h.describe()).runId).not.toBe(firstRun);
+        await until(() => sent.filter((n) => n.kind === 'opened').length === 2, 'the second page');
+        const pages = sent.filter((n) => n.kind === 'opened');
+        expect(pages.map((n) => [n.incidentId, n.page])).toEqual([
+          [first!.incidentId, true],
+          [second!.incidentId, true],
+        ]);
+        expect(sent.find((n) => n.kind === 'resolved')!.incidentId).toBe(first!.incidentId);
+        await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+        expect(await h.result()).toMatchObject({ phase: 'resolved', incidentId: second!.incidentId });
+      },
+      { ...noConfirm, stableForMs: 60_000 },
+      { notify },
+    );
+  }, 60_000);
+
+  it('defect 1: a blip closed as transient hands the other routes’ transitions that came meanwhile to a new outage', async () => {
+    const held = gate();
+    const confirming = gate();
+    // r0's confirmation is held until r1's down is in the inbox; then r0 answers (a blip).
+    const verifyPath: Activities['verifyPath'] = async ({ routeId }) => {
+      if (routeId !== 'r0') return down;
+      confirming.open();
+      await held.opened;
+      return up;
+    };
+    const contexts = { r0: routeContext('r0', { failoverPolicy: undefined }), r1: routeContext('r1', { failoverPolicy: undefined }) };
+    await withOutage(
+      'transient-then-other-route',
+      contexts,
+      () => down,
+      transition('r0', 'down'),
+      async (h, calls) => {
+        await confirming.opened;
+        await h.signal(routeTransition, transition('r1', 'down'));
+        held.open();
+        await until(() => calls.openIncident.length === 2, 'the second outage');
+        expect(calls.openIncident.map((o) => [o.routes.join(), o.state])).toEqual([
+          ['r0', 'closed_transient'],
+          ['r1', 'open'],
+        ]);
+        await until(() => calls.notify.some((n) => n.kind === 'opened'), 'the page for r1');
+        expect(calls.notify.filter((n) => n.page).map((n) => [n.kind, n.routes.join()])).toEqual([['opened', 'r1']]);
+        await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+        expect(await h.result()).toMatchObject({ phase: 'resolved' });
+      },
+      { key: 'dep:core-rtr-1', dependency: 'core-rtr-1', confirm: { attempts: 1, intervalMs: 0 } },
+      { verifyPath },
+    );
+  }, 60_000);
+
+  it('defect 2: an operator’s fail-over after a failed run runs the executor again; a resend of the same request does not', async () => {
+    const manual = routeContext('r1', { failoverPolicy: { id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'automatic' } });
+    // The first request's two runs (backup-a, backup-b) fail; later runs work.
+    const executor = scriptedExecutor([false, false]);
+    const primary = healablePrimary();
+    await withOutage(
+      'operator-retry',
+      { r1: manual },
+      primary.script,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await env().sleep('10 seconds');
+        const request = (requestId: string) => h.executeUpdate(requestFailover, { args: [{ actor: slack('U1'), requestId }] });
+        expect(await request('slack:T1')).toMatchObject({ result: 'failed' });
+        expect(executor.fresh).toHaveLength(2);
+        // The platform resends T1 (a retry of the same request): nothing runs again.
+        expect(await request('slack:T1')).toMatchObject({ result: 'failed' });
+        expect(executor.fresh).toHaveLength(2);
+        // A new press of the button is a new action.
+        expect(await request('slack:T2')).toMatchObject({ result: 'failed_over', pathId: 'backup-a' });
+        expect(executor.fresh.map((r) => r.idempotencyKey.split(':').slice(-3).join(':'))).toEqual(['backup-a:req-slack:T1', 'backup-b:req-slack:T1', 'backup-a:req-slack:T2']);
+        // Each attempt is on the timeline and in the audit under its own key: none was swallowed.
+        const audited = new Map(calls.audit.filter((a) => a.action === 'route.failover').map((a) => [a.idempotencyKey, a.outcome]));
+        expect([...audited.values()]).toEqual(['error', 'error', 'ok']);
+        expect(calls.notify.filter((n) => n.kind === 'failover_failed')).toHaveLength(1);
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        primary.heal();
+        await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+        expect((await h.result()).phase).toBe('resolved');
+      },
+      noConfirm,
+      { executeFailover: executor.executeFailover },
+    );
+  }, 60_000);
+
+  it('defect 4: an automatic fail-over is awaited — a resolution during it ends the outage only after the route is back on its primary', async () => {
+    const held = gate();
+    let running = false;
+    const ran: string[] = [];
+    const executeFailover: Activities['executeFailover'] = async (input) => {
+      ran.push(input.direction);
+      if (input.direction === 'failover') {
+        running = true;
+        await held.opened;
+      }
+      return { ok: true, detail: 'executed', duplicate: false };
+    };
+    const primary = healablePrimary();
+    await withOutage(
+      'resolve-during-auto-failover',
+      { r1: routeContext('r1', { escalationPolicy: undefined }) },
+      primary.script,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await until(() => running, 'the executor running');
+        expect(await h.executeUpdate(resolve, { args: [{ actor: ops, note: 'carrier fixed it' }] })).toMatchObject({ result: 'resolving' });
+        held.open();
+        await env().sleep('10 minutes');
+        expect((await h.describe()).status.name).toBe('RUNNING');
+        expect((await h.query(outageState)).routes[0]).toMatchObject({ failover: 'done', activePath: 'backup-a' });
+        primary.heal();
+        expect((await h.result()).phase).toBe('resolved');
+        expect(ran).toEqual(['failover', 'failback']);
+        expect(calls.timeline.find((t) => t.kind === 'resolved')!.message).toBe('resolved by ops: carrier fixed it');
+      },
+      noConfirm,
+      { executeFailover },
+    );
+  }, 60_000);
+
+  it('defects 6 and 9: a failed fail-back is attempted again (new key, after backoff) once the primary is healthy, and the resolution says the route is back', async () => {
+    // Failover works; the first fail-back fails ("Nexthop has invalid gateway"); the second works.
+    const executor = scriptedExecutor([true, false]);
+    const primary = healablePrimary();
+    await withOutage(
+      'failback-retried',
+      { r1: routeContext('r1', { escalationPolicy: undefined }) },
+      primary.script,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await env().sleep('10 seconds');
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        primary.heal();
+        await env().sleep('3 minutes'); // healthy for the 120 s delay: attempt 1, which fails
+        expect(executor.fresh.map((r) => r.direction)).toEqual(['failover', 'failback']);
+        const state = await h.query(outageState);
+        expect(state.routes[0]).toMatchObject({ failover: 'done', failbackAttempts: 1, waiting: expect.stringContaining('attempt 1 failed') });
+        expect((await h.result()).phase).toBe('resolved');
+        // Keys without the incident id: each attempt its own.
+        expect(executor.fresh.map((r) => r.idempotencyKey.split(':').slice(1).join(':'))).toEqual(['failover:r1:backup-a:auto-1', 'failback:r1:auto-1', 'failback:r1:auto-2']);
+        expect(calls.notify.filter((n) => n.kind === 'failover_failed').map((n) => n.page)).toEqual([true]);
+        expect(calls.timeline.find((t) => t.kind === 'resolved')!.message).toBe('all 1 route(s) recovered and back on their primary paths');
+        // One writer, in order: every incident write carries the next revision.
+        const revisions = calls.updateIncident.map((u) => u.revision!);
+        expect(revisions).toEqual(revisions.map((_, i) => i + 1));
+      },
+      noConfirm,
+      { executeFailover: executor.executeFailover },
+    );
+  }, 60_000);
+
+  it('defect 9: a person’s failback request after a failed attempt attempts it again at once', async () => {
+    const executor = scriptedExecutor([true, false]);
+    const script: PathScript = () => up; // confirmation skipped; the primary is healthy from the start
+    await withOutage(
+      'failback-requested',
+      { r1: routeContext('r1', { escalationPolicy: undefined }) },
+      script,
+      transition('r1', 'down'),
+      async (h) => {
+        await env().sleep('5 seconds');
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        await env().sleep('150 seconds'); // the first fail-back attempt fails; the backoff is 120 s
+        expect(executor.fresh.map((r) => r.direction)).toEqual(['failover', 'failback']);
+        expect(await h.executeUpdate(approveFailback, { args: [{ actor: slack('U7'), requestId: 'slack:T9' }] })).toEqual({ result: 'retrying', routes: ['r1'] });
+        expect((await h.result()).phase).toBe('resolved');
+        expect(executor.fresh.at(-1)!.idempotencyKey).toMatch(/:failback:r1:req-slack:T9$/);
+      },
+      noConfirm,
+      { executeFailover: executor.executeFailover },
+    );
+  }, 60_000);
+});

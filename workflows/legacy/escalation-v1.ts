@@ -1,0 +1,35 @@
+import { condition } from '@temporalio/workflow';
+import type { Outage } from './outage-v1';
+
+/**
+ * Walks the escalation policy of the first route with durable timers until someone
+ * acknowledges (or the outage ends): each level fires `afterSec` after the incident opened,
+ * then the last level repeats `repeat` times every `repeatEverySec`. No policy: the opening
+ * notification is the only page.
+ */
+export async function runEscalation(outage: Outage): Promise<void> {
+  const { state } = outage;
+  const policy = [...outage.contexts.values()][0]?.escalationPolicy;
+  if (!policy) return;
+  const stop = () => state.acknowledgedBy !== undefined || outage.resolvedBy !== undefined || state.phase === 'resolved';
+  const openedAt = new Date(state.openedAt ?? outage.nowIso()).getTime();
+  // A first level at 0 s is the opening page itself (outage.ts sends it there).
+  const steps = [
+    ...policy.levels.flatMap((level, i) => (level.afterSec === 0 ? [] : [{ level: i, atMs: level.afterSec * 1000, notify: level.notify }])),
+    ...Array.from({ length: policy.repeat }, (_, r) => {
+      const last = policy.levels.length - 1;
+      return { level: last, atMs: policy.levels[last]!.afterSec * 1000 + (r + 1) * policy.repeatEverySec * 1000, notify: policy.levels[last]!.notify };
+    }),
+  ];
+  for (const [n, step] of steps.entries()) {
+    if (n < state.escalationStep) continue; // already fired before a continueAsNew
+    const waitMs = Math.max(0, openedAt + step.atMs - new Date(outage.nowIso()).getTime());
+    state.pendingTimers = [{ name: `escalation level ${step.level + 1}`, firesAt: new Date(openedAt + step.atMs).toISOString() }];
+    if (await condition(stop, waitMs)) break;
+    state.escalationLevel = step.level + 1;
+    state.escalationStep = n + 1;
+    await outage.timeline('escalated', `escalation level ${step.level + 1}: ${step.notify.join(', ')}`, { key: `escalated:${n}` });
+    await outage.notify('escalated', `not acknowledged: escalation level ${step.level + 1}`, { targets: step.notify, key: `${state.incidentId}:escalated:${n}` });
+  }
+  state.pendingTimers = [];
+}
