@@ -21,6 +21,8 @@ export interface ActivityDeps {
   /** Slack's Web API client when Slack is configured (packets are shared in incident channels). */
   slackClient?: WebClient;
   runbookBaseUrl?: string;
+  /** STATETRACE_SERIES_FLUSH_SEC of the sweepers, in ms (packet charts). */
+  seriesFlushMs?: number;
 }
 
 /** All activities the worker registers, wired with their dependencies. */

@@ -14,6 +14,8 @@ export interface PacketActivityDeps {
   models: Models;
   runbooks: RunbookLibrary;
   runbookBaseUrl?: string;
+  /** STATETRACE_SERIES_FLUSH_SEC of the sweepers, in ms (packet charts). */
+  seriesFlushMs?: number;
   renderer: Pick<PdfRenderer, 'render'>;
   /** Set when Slack is configured: the packet is uploaded to the incident channel. */
   slack?: { client: WebClient };

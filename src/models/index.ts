@@ -13,6 +13,7 @@ import { MaintenanceWindow } from './maintenance-window';
 import { Notification } from './notification';
 import { NotificationPreference } from './notification-preference';
 import { PendingSignal } from './pending-signal';
+import { RecentHealthSample } from './recent-health-sample';
 import { RemediationTask } from './remediation-task';
 import { RouteRecord } from './route';
 import { RouteClass } from './route-class';
@@ -45,6 +46,7 @@ export const models = {
   Notification,
   NotificationPreference,
   PendingSignal,
+  RecentHealthSample,
   RemediationTask,
   RouteClass,
   RouteHealthRollup,

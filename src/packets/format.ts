@@ -23,6 +23,14 @@ export function duration(seconds: number | undefined): string {
   return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
 
+/** `1m 00s`, or `1m 00s; 5s from 10:40:00 to 10:52:00 (raw measurements)` for a window with a raw part of its own buckets. */
+export function describeBuckets(window: { bucketMs: number; raw?: { from: number; to: number; bucketMs: number } }): string {
+  const series = duration(window.bucketMs / 1000);
+  const raw = window.raw;
+  if (!raw || raw.bucketMs === window.bucketMs) return series;
+  return `${series}; ${duration(raw.bucketMs / 1000)} from ${utcTime(raw.from)} to ${utcTime(raw.to)} (raw measurements)`;
+}
+
 /** Someone who acted, as stored on timeline events, tasks and incidents. */
 export interface PacketActor {
   platform: string;

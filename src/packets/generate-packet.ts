@@ -1,4 +1,5 @@
 import type { Logger } from '../logger';
+import type { ChartSeries } from './chart-series';
 import { loadPacketData, type PacketDataDeps } from './packet-data';
 import type { PdfRenderer } from './pdf-renderer';
 import { renderPacketHtml, renderPacketMarkdown } from './render-packet';
@@ -64,8 +65,8 @@ export async function generatePacket(deps: GeneratePacketDeps, incidentId: strin
 }
 
 /** The chart series without the presentation-only fields. */
-function storedCharts(charts: { from: number; to: number; bucketMs: number; computedAt: number; routes: unknown[] }) {
-  return { from: charts.from, to: charts.to, bucketMs: charts.bucketMs, computedAt: charts.computedAt, routes: charts.routes };
+function storedCharts(charts: ChartSeries) {
+  return { from: charts.from, to: charts.to, bucketMs: charts.bucketMs, ...(charts.raw ? { raw: charts.raw } : {}), computedAt: charts.computedAt, routes: charts.routes };
 }
 
 /** Pages of a Chromium PDF (its page objects are uncompressed `/Type /Page` dictionaries); undefined when none are found. */

@@ -1,7 +1,8 @@
 import { incidentRunbooks, type RunbookSource } from '../../bot/core/load-incident-view';
 import type { Models } from '../models';
 import { runbookUrl } from '../runbooks/load-runbooks';
-import { CHART_ROUTE_LIMIT, chartWindow, loadChartSeries, usableCache, windowClosed, type ChartSeries } from './chart-series';
+import { CHART_ROUTE_LIMIT, loadChartSeries, usableCache, type ChartSeries } from './chart-series';
+import { chartWindow, seriesSettleMs, windowClosed } from './chart-window';
 import type { PacketActor } from './format';
 
 /**
@@ -11,12 +12,14 @@ import type { PacketActor } from './format';
  * and a packet is about the incident's own times, not the routes' health now.
  */
 
-export type PacketModels = Pick<Models, 'Incident' | 'RouteRecord' | 'RouteHealthSeries' | 'RouteTransition' | 'TimelineEvent' | 'ExecutorRun' | 'RemediationTask' | 'IncidentPacket'>;
+export type PacketModels = Pick<Models, 'Incident' | 'RouteRecord' | 'RouteHealthSeries' | 'RecentHealthSample' | 'RouteTransition' | 'TimelineEvent' | 'ExecutorRun' | 'RemediationTask' | 'IncidentPacket'>;
 
 export interface PacketDataDeps {
   models: PacketModels;
   runbooks: RunbookSource;
   runbookBaseUrl?: string;
+  /** The sweeper's series flush interval (STATETRACE_SERIES_FLUSH_SEC): until the series surely hold a minute, charts read it from the recent samples. */
+  seriesFlushMs?: number;
   now?: () => Date;
 }
 
@@ -106,7 +109,7 @@ export interface PacketData {
   runbooks: PacketRunbook[];
   /** Everyone who acted (timeline, acknowledgement, checklist), by display name, sorted. */
   people: string[];
-  charts: ChartSeries & { routeNames: Record<string, string>; source: 'minute series' | 'stored packet'; cacheable: boolean };
+  charts: ChartSeries & { routeNames: Record<string, string>; source: 'minute series' | 'minute series and recent samples' | 'stored packet'; cacheable: boolean };
 }
 
 /** Routes listed in the title block (the incident's first ones; routeCount has them all). */
@@ -126,7 +129,8 @@ export async function loadPacketData(deps: PacketDataDeps, incidentId: string): 
   if (!incident) return undefined;
   const routeIds = incident.routes.slice(0, PACKET_ROUTE_LIMIT);
   const chartIds = incident.routes.slice(0, CHART_ROUTE_LIMIT);
-  const window = chartWindow(incident.detectedAt, incident.resolvedAt ?? undefined, now);
+  const settleMs = seriesSettleMs(deps.seriesFlushMs);
+  const window = chartWindow(incident.detectedAt, incident.resolvedAt ?? undefined, now, settleMs);
   const periodEnd = incident.resolvedAt ?? now;
 
   const [routes, events, runs, tasks, transitions, withCustomers, stored] = await Promise.all([
@@ -139,7 +143,7 @@ export async function loadPacketData(deps: PacketDataDeps, incidentId: string): 
     models.IncidentPacket.findById(incidentId, { charts: 1 }).lean(),
   ]);
   const kept: unknown = stored?.charts;
-  const cached = usableCache(kept, chartIds, window);
+  const cached = usableCache(kept, chartIds, window, settleMs);
   const series: ChartSeries = cached ? kept : await loadChartSeries(models, chartIds, window, now);
 
   const byId = new Map(routes.map((r) => [r._id, r]));
@@ -239,8 +243,8 @@ export async function loadPacketData(deps: PacketDataDeps, incidentId: string): 
     charts: {
       ...series,
       routeNames: Object.fromEntries(chartIds.map((id) => [id, routeName(id)])),
-      source: cached ? 'stored packet' : 'minute series',
-      cacheable: !cached && windowClosed(series, now),
+      source: cached ? 'stored packet' : series.raw ? 'minute series and recent samples' : 'minute series',
+      cacheable: !cached && windowClosed(series, now, settleMs),
     },
   };
 }

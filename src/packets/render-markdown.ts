@@ -1,5 +1,5 @@
 import type { SeriesPoint } from './chart-series';
-import { duration, escapeMarkdown as md, utcDateTime, who } from './format';
+import { describeBuckets, duration, escapeMarkdown as md, utcDateTime, who } from './format';
 import type { PacketData } from './packet-data';
 
 /**
@@ -94,7 +94,7 @@ export function renderPacketMarkdown(data: PacketData): string {
 
   const charts = data.charts;
   out.push('## Route health around the incident', '');
-  out.push(`${utcDateTime(new Date(charts.from).toISOString())} to ${utcDateTime(new Date(charts.to).toISOString())}, ${duration(charts.bucketMs / 1000)} buckets.`, '');
+  out.push(`${utcDateTime(new Date(charts.from).toISOString())} to ${utcDateTime(new Date(charts.to).toISOString())}, buckets of ${describeBuckets(charts)}.`, '');
   table(
     ['Route', 'Measurements', 'Latency ms (min / mean / max)', 'Loss % (mean / max)', 'Score (min / mean)'],
     charts.routes.map((r) => [md(charts.routeNames[r.routeId] ?? r.routeId), String(r.samples), stats(r.latency, 'mma'), stats(r.loss, 'am'), stats(r.score, 'ma')]),

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Handlebars from 'handlebars';
 import { PROJECT_ROOT } from '../config';
 import { METRICS } from './chart-series';
-import { duration, utcDateTime, who } from './format';
+import { describeBuckets, duration, utcDateTime, who } from './format';
 import { renderPacketMarkdown } from './render-markdown';
 import type { PacketData } from './packet-data';
 import { renderChartSvg } from './svg-chart';
@@ -90,6 +90,7 @@ export function packetView(data: PacketData) {
       from: charts.from,
       to: charts.to,
       bucketMs: charts.bucketMs,
+      ...(charts.raw ? { raw: charts.raw } : {}),
       title: metric.unit ? `${metric.label} (${metric.unit})` : `${metric.label} (0–100)`,
       ...(metric.name === 'score' ? { yMax: 100 } : {}),
       band,
@@ -141,7 +142,7 @@ export function packetView(data: PacketData) {
         items: data.checklist.filter((c) => c.runbookId === r.id).map((c) => ({ text: c.text, done: c.done, by: who(c.doneBy), at: utcDateTime(c.doneAt) })),
       })),
     chartWindow: `${utcDateTime(new Date(charts.from).toISOString())} to ${utcDateTime(new Date(charts.to).toISOString())}`,
-    bucket: duration(charts.bucketMs / 1000),
+    buckets: describeBuckets(charts),
     chartCount: charts.routes.length,
     moreChartRoutes: data.routeCount > charts.routes.length,
     charts: charts.routes.map((r) => ({

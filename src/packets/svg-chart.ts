@@ -1,4 +1,5 @@
 import type { SeriesPoint } from './chart-series';
+import { bucketSizeAt, type ChartSpan } from './chart-window';
 import { escapeXml, utcTime } from './format';
 
 /**
@@ -11,6 +12,8 @@ export interface ChartOptions {
   from: number;
   to: number;
   bucketMs: number;
+  /** The part with buckets of its own (read from the raw snapshots). */
+  raw?: ChartSpan;
   /** Axis title, e.g. `Latency (ms)`. */
   title: string;
   /** A fixed top of the y axis (score: 100); otherwise from the data. */
@@ -35,6 +38,20 @@ export function niceStep(raw: number): number {
 
 function formatNumber(v: number): string {
   return Math.abs(v) >= 100 || Number.isInteger(v) ? String(Math.round(v)) : String(Math.round(v * 10) / 10);
+}
+
+/**
+ * The expected distance between neighbouring points at a time: the bucket size, and in the raw
+ * part at least the usual distance between its points (a route probed every 30 s fills one
+ * 5 s bucket in six and still gets a line; a gap of a few of its probes still breaks it).
+ */
+function pointSpacing(points: readonly SeriesPoint[], opts: ChartOptions): (t: number) => number {
+  const { raw } = opts;
+  if (!raw) return () => opts.bucketMs;
+  const inRaw = points.filter((p) => p.t >= raw.from && p.t < raw.to);
+  const gaps = inRaw.slice(1).map((p, i) => p.t - inRaw[i]!.t).sort((a, b) => a - b);
+  const rawStep = Math.max(raw.bucketMs, gaps[Math.floor(gaps.length / 2)] ?? 0);
+  return (t) => (t >= raw.from && t < raw.to ? rawStep : opts.bucketMs);
 }
 
 export function renderChartSvg(points: readonly SeriesPoint[], opts: ChartOptions): string {
@@ -73,13 +90,14 @@ export function renderChartSvg(points: readonly SeriesPoint[], opts: ChartOption
   out.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#999" stroke-width="0.6"/>`);
 
   // The data, split where buckets are missing (no line across a telemetry gap).
+  const spacing = pointSpacing(points, opts);
   const segments: SeriesPoint[][] = [];
   for (const p of points) {
     const last = segments.at(-1)?.at(-1);
-    if (last && p.t - last.t <= opts.bucketMs * 2.5) segments.at(-1)!.push(p);
+    if (last && p.t - last.t <= spacing(last.t) * 2.5) segments.at(-1)!.push(p);
     else segments.push([p]);
   }
-  const cx = (p: SeriesPoint) => x(p.t + opts.bucketMs / 2);
+  const cx = (p: SeriesPoint) => x(p.t + bucketSizeAt(opts, p.t) / 2);
   for (const seg of segments) {
     if (seg.some((p) => p.max > p.min)) {
       const top = seg.map((p) => `${cx(p)},${y(p.max)}`);

@@ -5,6 +5,8 @@ import type { Types } from 'mongoose';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
 import type { Models } from '../models';
+import type { SeriesSample } from '../series/minute-stats';
+import { RecentSampleWriter } from '../series/recent-sample-writer';
 import { SeriesWriter, type SeriesWriterStats } from '../series/series-writer';
 import { StatusBoardWriter } from '../status/status-board';
 import { startTrapReceiver } from '../signals/trap-receiver';
@@ -17,7 +19,7 @@ import { trapKey } from './sweep-routes';
 export interface SweeperService {
   shards: ShardSweeper[];
   trapPort?: number;
-  stats(): { snapshots: BatchWriterStats; transitions: BatchWriterStats; series: SeriesWriterStats; routes: number; localSweep: LocalSweepStats[] };
+  stats(): { snapshots: BatchWriterStats; transitions: BatchWriterStats; series: SeriesWriterStats; recentSamples: BatchWriterStats; routes: number; localSweep: LocalSweepStats[] };
   stop(): Promise<void>;
 }
 
@@ -52,15 +54,24 @@ export async function startSweeper(deps: {
   const snapshots = new BatchWriter<{ _id: Types.ObjectId }>('snapshots', models.RouteHealthSnapshot, logger);
   const transitions = new BatchWriter<{ _id: string }>('transitions', models.RouteTransition, logger, { maxBatch: 200 });
   const series = new SeriesWriter(models, logger, { flushEveryMs: config.sweeper.seriesFlushMs });
+  const recentSamples = new RecentSampleWriter(models, logger);
+  // The packet charts' two sources: the minute series, and the last minutes in full.
+  const chartSamples = {
+    add(sample: SeriesSample) {
+      series.add(sample);
+      recentSamples.add(sample);
+    },
+  };
   snapshots.start();
   transitions.start();
   series.start();
+  recentSamples.start();
 
   const boards = config.sweeper.ownShards.map((shard) => new StatusBoardWriter(models, shard, logger));
   for (const board of boards) board.start();
   const shards = config.sweeper.ownShards.map(
     (shard, i) =>
-      new ShardSweeper({ shard, shardCount: config.sweeper.shardCount, models, probes: deps.probes, snapshots, transitions, series, board: boards[i]!, onTransition: deps.onTransition, logger }),
+      new ShardSweeper({ shard, shardCount: config.sweeper.shardCount, models, probes: deps.probes, snapshots, transitions, series: chartSamples, board: boards[i]!, onTransition: deps.onTransition, logger }),
   );
   await Promise.all(shards.map((s) => s.reloadRoutes()));
   const byShard = new Map(shards.map((s, i) => [config.sweeper.ownShards[i]!, s]));
@@ -76,7 +87,7 @@ export async function startSweeper(deps: {
           onSignal: (signal) => void byShard.get(shardOf(signal.routeId, config.sweeper.shardCount))?.applySignal(signal),
           logger,
         }).catch(async (err: unknown) => {
-          await Promise.all([snapshots.stop(), transitions.stop(), series.stop(), ...boards.map((b) => b.stop())]);
+          await Promise.all([snapshots.stop(), transitions.stop(), series.stop(), recentSamples.stop(), ...boards.map((b) => b.stop())]);
           throw new Error(
             `SNMP trap receiver cannot listen on udp ${config.traps.address}:${config.traps.port} (${(err as Error).message}); set STATETRACE_TRAP_PORT to a free port, or 0 to turn traps off`,
           );
@@ -119,6 +130,7 @@ export async function startSweeper(deps: {
       snapshots: snapshots.stats(),
       transitions: transitions.stats(),
       series: series.stats(),
+      recentSamples: recentSamples.stats(),
       routes: shards.reduce((n, s) => n + s.routeCount, 0),
       localSweep: fallbacks.map((f) => f.stats()),
     }),
@@ -127,7 +139,7 @@ export async function startSweeper(deps: {
       for (const fallback of fallbacks) fallback.stop();
       await agenda.stop(false);
       await Promise.all(shards.map((s) => s.drain()));
-      await Promise.all([snapshots.stop(), transitions.stop(), series.stop(), ...boards.map((b) => b.stop())]);
+      await Promise.all([snapshots.stop(), transitions.stop(), series.stop(), recentSamples.stop(), ...boards.map((b) => b.stop())]);
     },
   };
 }

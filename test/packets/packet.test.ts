@@ -90,11 +90,12 @@ describe('a resolved incident with routes, timeline, fail-over runs, checklist a
     expect(data.runbooks[0]).toMatchObject({ id: 'link-down', use: 'followed', done: 3, total: 4 });
     expect(data.runbooks.some((r) => r.id === 'high-loss' && r.use === 'matched')).toBe(true);
 
-    // Charts: detection - 30 min to resolution + 15 min, one-minute buckets (at most 600), from the minute series.
-    expect(data.charts.from).toBe(seeded.detectedAt.getTime() - 30 * 60_000);
-    expect(data.charts.to).toBe(seeded.resolvedAt.getTime() + 15 * 60_000);
+    // Charts: the 25 min incident padded by 25 min on each side, one-minute buckets (at most 600), from the minute series.
+    expect(data.charts.from).toBe(seeded.detectedAt.getTime() - 25 * 60_000);
+    expect(data.charts.to).toBe(seeded.resolvedAt.getTime() + 25 * 60_000);
+    expect(data.charts.raw).toBeUndefined(); // closed long ago, and not a short incident
     const [fra, par] = data.charts.routes;
-    expect(fra!.samples).toBe(70 * 60); // 1 s snapshots in the 70 min window
+    expect(fra!.samples).toBe(70 * 60); // 1 s snapshots in the window: seeded up to 45 min after detection
     expect(par!.samples).toBe(70 * 6);
     for (const r of data.charts.routes) for (const s of [r.latency, r.loss, r.score]) expect(s.length).toBeLessThanOrEqual(600);
     expect([fra!.score.length, par!.score.length]).toEqual([70, 70]);
