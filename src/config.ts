@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { WORKFLOW_ID_PREFIX, WORKFLOW_ID_PREFIX_RULE } from './temporal/workflow-ids';
 import { DEFAULT_CONFIRM_INTERVAL_MS, type Confirmation } from './directory/route-class-confirmation';
 
 /** The repository root (from src/ or dist/src/): data and tools folders default to it. */
@@ -41,6 +42,7 @@ const envSchema = z.object({
   TEMPORAL_ADDRESS: optionalString,
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('statetrace'),
+  STATETRACE_WORKFLOW_ID_PREFIX: z.string().refine((s) => s === '' || WORKFLOW_ID_PREFIX.test(s), WORKFLOW_ID_PREFIX_RULE).default(''),
   TEMPORAL_TLS: bool(false),
   TEMPORAL_TLS_CERT: optionalString,
   TEMPORAL_TLS_KEY: optionalString,
@@ -123,6 +125,8 @@ export interface Config {
     address?: string;
     namespace: string;
     taskQueue: string;
+    /** Before every workflow id this deployment makes (`site-a:outage:<route>`); empty: none. */
+    workflowIdPrefix: string;
     tls?: TemporalTls;
     apiKey?: string;
     /** Embedded dev server ports; undefined: prefer the default, else any free port. */
@@ -232,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
+      workflowIdPrefix: e.STATETRACE_WORKFLOW_ID_PREFIX,
       tls: tlsWanted
         ? {
             certPath: e.TEMPORAL_TLS_CERT,

@@ -39,6 +39,8 @@ export interface CoreDeps {
   workflows: Pick<Client['workflow'], 'getHandle' | 'start'>;
   /** Where the worker that prints packets listens. */
   taskQueue: string;
+  /** STATETRACE_WORKFLOW_ID_PREFIX: before the id of every workflow the core starts (unset or empty: none). */
+  workflowIdPrefix?: string;
   /** How long `packet` waits for the packet before replying that it is on its way (default 60 s). */
   packetWaitMs?: number;
   runbooks: RunbookSource;

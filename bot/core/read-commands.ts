@@ -1,6 +1,7 @@
 /** The commands that only read: status, routes, incident, history, on-call, packet, help. */
 import type { RouteHealthSnapshotDoc } from '../../src/models/route-health-snapshot';
 import { historyResolution, loadRollupHistory, rollupHistoryLines } from '../../src/retention/history';
+import { prefixedWorkflowId } from '../../src/temporal/workflow-ids';
 import type { packetWorkflow } from '../../workflows/packet';
 import type { CommandReply, CommandRequest, CoreDeps } from './command-core';
 import { activeWindow, maintenanceOf } from '../../src/directory/maintenance-windows';
@@ -184,7 +185,7 @@ async function packet(deps: CoreDeps, request: CommandRequest, incidentId?: stri
   const key = `${ref.incidentId}:packet:${request.requestId}`;
   const handle = await deps.workflows.start<typeof packetWorkflow>('packetWorkflow', {
     taskQueue: deps.taskQueue,
-    workflowId: `packet:${key}`,
+    workflowId: prefixedWorkflowId(deps.workflowIdPrefix ?? '', `packet:${key}`),
     args: [{ incidentId: ref.incidentId, idempotencyKey: key }],
     workflowExecutionTimeout: '15 minutes',
   });

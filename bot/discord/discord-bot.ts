@@ -18,9 +18,9 @@ export interface DiscordBot {
 }
 
 /** The Discord console: a gateway client whose interactions go to the command core. */
-export async function startDiscordBot(deps: { config: DiscordConfig; taskQueue: string; packetWaitMs?: number; models: Models; temporal: TemporalClient; runbooks: RunbookLibrary; runbookBaseUrl?: string; logger: Logger }): Promise<DiscordBot> {
+export async function startDiscordBot(deps: { config: DiscordConfig; taskQueue: string; workflowIdPrefix: string; packetWaitMs?: number; models: Models; temporal: TemporalClient; runbooks: RunbookLibrary; runbookBaseUrl?: string; logger: Logger }): Promise<DiscordBot> {
   const logger = deps.logger.child({ component: 'discord' });
-  const core = createCommandCore({ models: deps.models, workflows: deps.temporal.workflow, taskQueue: deps.taskQueue, packetWaitMs: deps.packetWaitMs, runbooks: deps.runbooks, runbookBaseUrl: deps.runbookBaseUrl, logger });
+  const core = createCommandCore({ models: deps.models, workflows: deps.temporal.workflow, taskQueue: deps.taskQueue, workflowIdPrefix: deps.workflowIdPrefix, packetWaitMs: deps.packetWaitMs, runbooks: deps.runbooks, runbookBaseUrl: deps.runbookBaseUrl, logger });
   // Guilds is the only intent needed: interactions arrive whatever the intents.
   const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: deps.config.apiUrl } });
   const handle = createInteractionHandler({ config: deps.config, core, models: deps.models, runbooks: deps.runbooks, runbookBaseUrl: deps.runbookBaseUrl, logger });

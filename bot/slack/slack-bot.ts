@@ -20,9 +20,9 @@ export interface SlackBot {
 }
 
 /** The Slack console: the Bolt app over the command core, and the job that archives old incident channels. */
-export async function startSlackBot(deps: { config: SlackConfig; taskQueue: string; packetWaitMs?: number; models: Models; temporal: Client; db: Db; runbooks: RunbookLibrary; runbookBaseUrl?: string; logger: Logger }): Promise<SlackBot> {
+export async function startSlackBot(deps: { config: SlackConfig; taskQueue: string; workflowIdPrefix: string; packetWaitMs?: number; models: Models; temporal: Client; db: Db; runbooks: RunbookLibrary; runbookBaseUrl?: string; logger: Logger }): Promise<SlackBot> {
   const logger = deps.logger.child({ component: 'slack' });
-  const core = createCommandCore({ models: deps.models, workflows: deps.temporal.workflow, taskQueue: deps.taskQueue, packetWaitMs: deps.packetWaitMs, runbooks: deps.runbooks, runbookBaseUrl: deps.runbookBaseUrl, logger });
+  const core = createCommandCore({ models: deps.models, workflows: deps.temporal.workflow, taskQueue: deps.taskQueue, workflowIdPrefix: deps.workflowIdPrefix, packetWaitMs: deps.packetWaitMs, runbooks: deps.runbooks, runbookBaseUrl: deps.runbookBaseUrl, logger });
   const app = createSlackApp(deps.config, { core, identities: createSlackIdentities(deps.config), models: deps.models, runbooks: deps.runbooks, runbookBaseUrl: deps.runbookBaseUrl, logger });
   const started = deps.config.socketMode ? await app.start() : await app.start({ port: deps.config.http.port, host: deps.config.http.host });
   const port = deps.config.socketMode ? undefined : ((started as Server).address() as { port: number }).port;

@@ -8,6 +8,7 @@ import type { Models } from '../models';
 import { probeIcmpBatch, runProbe } from '../probes';
 import { startSweeper, type SweeperService } from '../sweeper/run-sweeper';
 import type { SweepRoute } from '../sweeper/sweep-routes';
+import { prefixedWorkflowId } from '../temporal/workflow-ids';
 import { OrderedOutbox } from './ordered-outbox';
 import { routeTransitions, type RouteTransitionSignal } from '../../workflows/messages';
 import type { outageWorkflow } from '../../workflows/outage';
@@ -19,12 +20,13 @@ const FOLLOW_UP = new Set(['recovered', 'cleared', 'recovering', 'telemetry_rest
 /**
  * The outage a route belongs to: routes that list a dependency are grouped under their first
  * (the one closest to the route), so a shared failure is one incident; others stand alone.
+ * Its workflow id carries the deployment's prefix (STATETRACE_WORKFLOW_ID_PREFIX), if any.
  */
-export function outageKeyOf(route: Pick<SweepRoute, 'id' | 'dependencies'>): { workflowId: string; key: string; dependency?: string } {
+export function outageKeyOf(route: Pick<SweepRoute, 'id' | 'dependencies'>, workflowIdPrefix: string): { workflowId: string; key: string; dependency?: string } {
   const dependency = route.dependencies[0];
   return dependency
-    ? { workflowId: `outage:dep:${dependency}`, key: `dep:${dependency}`, dependency }
-    : { workflowId: `outage:${route.id}`, key: `route:${route.id}` };
+    ? { workflowId: prefixedWorkflowId(workflowIdPrefix, `outage:dep:${dependency}`), key: `dep:${dependency}`, dependency }
+    : { workflowId: prefixedWorkflowId(workflowIdPrefix, `outage:${route.id}`), key: `route:${route.id}` };
 }
 
 /** How long transitions for one outage are gathered into one signal. */
@@ -63,7 +65,7 @@ export interface OutageStarter {
  * after a lost reply can deliver a batch twice: the workflow handles a repeated transition
  * like the first (a timeline entry twice at worst).
  */
-export function outageStarter(deps: { client: Client; taskQueue: string; logger: Logger; timing: Config['outage'] }): OutageStarter {
+export function outageStarter(deps: { client: Client; taskQueue: string; workflowIdPrefix: string; logger: Logger; timing: Config['outage'] }): OutageStarter {
   const send = async (workflowId: string, batch: OutgoingTransition[]) => {
     const signals = batch.map((t) => t.signal);
     if (signals.some((s) => OPENING.has(s.kind))) {
@@ -109,7 +111,7 @@ export function outageStarter(deps: { client: Client; taskQueue: string; logger:
   return {
     onTransition(route, t, evaluation) {
       if (!OPENING.has(t.kind) && !FOLLOW_UP.has(t.kind)) return;
-      const { workflowId, key, dependency } = outageKeyOf(route);
+      const { workflowId, key, dependency } = outageKeyOf(route, deps.workflowIdPrefix);
       outbox.add(workflowId, {
         key,
         dependency,
@@ -133,7 +135,7 @@ export function outageStarter(deps: { client: Client; taskQueue: string; logger:
 /** The production sweeper: real probes, every opening transition starting or feeding an outage workflow. */
 export async function startSweeperWithOutages(deps: { config: Config; models: Models; client: Client; logger: Logger }): Promise<SweeperService> {
   const { config, models, client, logger } = deps;
-  const starter = outageStarter({ client, taskQueue: config.temporal.taskQueue, logger, timing: config.outage });
+  const starter = outageStarter({ client, taskQueue: config.temporal.taskQueue, workflowIdPrefix: config.temporal.workflowIdPrefix, logger, timing: config.outage });
   const sweeper = await startSweeper({ config, models, db: mongoose.connection.db!, probes: { runProbe, probeIcmpBatch }, logger, onTransition: starter.onTransition });
   return {
     ...sweeper,

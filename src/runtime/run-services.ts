@@ -186,6 +186,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       const slack = await startSlackBot({
         config: config.slack,
         taskQueue: config.temporal.taskQueue,
+        workflowIdPrefix: config.temporal.workflowIdPrefix,
         models,
         temporal: new Client({ connection: await temporal(), namespace: config.temporal.namespace }),
         db: mongoose.connection.db!,
@@ -200,6 +201,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       const discord = await startDiscordBot({
         config: config.discord,
         taskQueue: config.temporal.taskQueue,
+        workflowIdPrefix: config.temporal.workflowIdPrefix,
         models,
         temporal: new Client({ connection: await temporal(), namespace: config.temporal.namespace }),
         runbooks: await loadRunbooks(),
@@ -221,7 +223,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       const auth = createApiAuth(models);
       registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount, auth });
       registerWebhooksApi(http, { models, auth, maxAttempts: config.webhooks.maxAttempts });
-      registerApiV1(http, { models, auth, workflows: new Client({ connection: client, namespace: config.temporal.namespace }).workflow, taskQueue: config.temporal.taskQueue, runbooks: await loadRunbooks(), logger });
+      registerApiV1(http, { models, auth, workflows: new Client({ connection: client, namespace: config.temporal.namespace }).workflow, taskQueue: config.temporal.taskQueue, workflowIdPrefix: config.temporal.workflowIdPrefix, runbooks: await loadRunbooks(), logger });
       registerMetricsEndpoint(http, { registry, models, token: config.metrics.token });
       await http.listen({ host: config.http.host, port: config.http.port });
       shutdown.add('http server', () => http.close());

@@ -8,13 +8,14 @@ import { freePort } from '../../src/embedded/ports';
 import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
 import type { MinuteStats } from '../../src/models/route-health-series';
-import { outageStarter, type OutageStarter } from '../../src/outage/start-outages';
+import { outageKeyOf, outageStarter, type OutageStarter } from '../../src/outage/start-outages';
 import { probeIcmpBatch, runProbe } from '../../src/probes';
 import { startSweeper, type SweeperService } from '../../src/sweeper/run-sweeper';
 import { toolPaths } from '../../src/tools';
 import { writeTempFile } from '../fixtures/route-files';
 import { testbedUp, type Testbed } from '../testbed/testbed';
 import { crashableServer, type CrashableServer } from '../support/crashable-server';
+import { isolateSuite, isolationEnv } from '../support/suite-isolation';
 import { until } from '../support/until';
 import { signalledTransitions } from '../support/workflow-signals';
 
@@ -30,6 +31,8 @@ const OUTAGE_MS = 60_000;
 const tag = Date.now().toString(36);
 const TB_ROUTE = `fdb-tb-${tag}`;
 const LOOPBACK_ROUTES = [1, 2, 3].map((n) => ({ id: `fdb-lo${n}-${tag}`, target: `127.0.0.${n}` }));
+const suite = isolateSuite();
+const TB_WORKFLOW_ID = outageKeyOf({ id: TB_ROUTE, dependencies: [] }, suite.workflowIdPrefix).workflowId;
 
 let ferret: CrashableServer<EmbeddedFerretDB>;
 let tb: Testbed;
@@ -79,7 +82,7 @@ afterAll(async () => {
   process.off('unhandledRejection', onUnhandled);
   await sweeper?.stop();
   await starter?.stop();
-  await new Client({ connection }).workflow.getHandle(`outage:${TB_ROUTE}`).terminate('chaos test done').catch(() => undefined);
+  await new Client({ connection }).workflow.getHandle(TB_WORKFLOW_ID).terminate('chaos test done').catch(() => undefined);
   await connection?.close();
   await tb?.down();
   await disconnectDatabase();
@@ -87,10 +90,10 @@ afterAll(async () => {
 }, 60_000);
 
 it('FerretDB down for 60 s: sweeping goes on, the cut reaches Temporal, and every snapshot, transition and series minute is written once', async () => {
-  const config = loadConfig({ STATETRACE_SWEEP_TICK_MS: '200', STATETRACE_TRAP_PORT: '0', STATETRACE_SERIES_FLUSH_SEC: '2', TEMPORAL_TASK_QUEUE: `chaos-ferretdb-${tag}` });
+  const config = loadConfig({ STATETRACE_SWEEP_TICK_MS: '200', STATETRACE_TRAP_PORT: '0', STATETRACE_SERIES_FLUSH_SEC: '2', ...isolationEnv(suite) });
   const client = new Client({ connection });
   // No worker on this task queue: the workflow only records what the sweeper signals.
-  starter = outageStarter({ client, taskQueue: config.temporal.taskQueue, logger, timing: config.outage });
+  starter = outageStarter({ client, taskQueue: config.temporal.taskQueue, workflowIdPrefix: config.temporal.workflowIdPrefix, logger, timing: config.outage });
   const routeOf = new Map([[tb.targets[0]!, TB_ROUTE], ...LOOPBACK_ROUTES.map((r) => [r.target, r.id] as const)]);
   // The sweeps, counted where the probes start (each icmp-batch spec is one route's sweep).
   const sweeps = new Map<string, number[]>();
@@ -120,7 +123,7 @@ it('FerretDB down for 60 s: sweeping goes on, the cut reaches Temporal, and ever
   const downAt = Date.now();
   await new Promise((r) => setTimeout(r, 10_000));
   await tb.fail('primary');
-  const handle = client.workflow.getHandle(`outage:${TB_ROUTE}`);
+  const handle = client.workflow.getHandle(TB_WORKFLOW_ID);
   // The cut reaches Temporal while the database is still away.
   await until('the outage workflow started', () => handle.describe().then(() => true, () => false), 15_000);
   await new Promise((r) => setTimeout(r, 15_000));
@@ -183,7 +186,7 @@ it('FerretDB down for 60 s: sweeping goes on, the cut reaches Temporal, and ever
   const tbTransitions = transitions.filter((t) => t.routeId === TB_ROUTE);
   expect(tbTransitions.map((t) => t.kind)).toEqual(['suspect', 'down', 'recovering', 'recovered']);
   expect(tbTransitions.every((t) => t.at.getTime() > downAt && t.at.getTime() < upAt)).toBe(true);
-  const signalled = await signalledTransitions(client, `outage:${TB_ROUTE}`);
+  const signalled = await signalledTransitions(client, TB_WORKFLOW_ID);
   expect(signalled.map((s) => [s.kind, s.at])).toEqual(tbTransitions.filter((t) => t.kind !== 'suspect').map((t) => [t.kind, t.at.toISOString()]));
 
   // No crash, no unhandled rejection, and the outage logged once-ish rather than every tick.

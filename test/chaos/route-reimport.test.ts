@@ -4,6 +4,7 @@ import { outageState } from '../../workflows/messages';
 import { spawnCli } from '../support/cli';
 import { testMongoUri, useTestDatabase } from '../support/database';
 import { rigRouteFile, startOutageRig, type OutageRig } from '../support/outage-rig';
+import { isolateSuite } from '../support/suite-isolation';
 import { until } from '../support/until';
 import { writeTempFile } from '../fixtures/route-files';
 import type { Testbed } from '../testbed/testbed';
@@ -20,7 +21,6 @@ import type { Testbed } from '../testbed/testbed';
 // Declared before the database's own afterAll, so the rig stops while mongoose is still connected.
 afterAll(() => rig?.stop(), 60_000);
 const db = useTestDatabase('chaos_route_reimport');
-const WORKFLOW_ID = 'outage:dep:tb-primary-circuit';
 const RELOAD_MS = 15_000;
 let rig: OutageRig;
 let original: string;
@@ -28,7 +28,7 @@ beforeAll(async () => {
   rig = await startOutageRig({
     testbedId: 4,
     temporalAddress: process.env.STATETRACE_TEST_TEMPORAL_ADDRESS!,
-    taskQueue: `chaos-reimport-${Date.now()}`,
+    ...isolateSuite(),
     failbackDelaySec: 5,
     routeFile: (tb) => (original = withUplink(tb)),
   });
@@ -94,7 +94,8 @@ async function snapshotFlow(routeId: string, from: Date, to: Date): Promise<{ co
 it('re-imported mid-incident (unchanged, changed, broken): the incident goes on untouched, the sweeper picks the change up, the outage ends normally', async () => {
   const { tb, sweeper } = rig;
   const [shard] = sweeper.shards;
-  const handle = rig.client.workflow.getHandle(WORKFLOW_ID);
+  // tb-route and tb-uplink share the primary circuit: one outage, named after it.
+  const handle = rig.client.workflow.getHandle(rig.outageWorkflowId('tb-route', ['tb-primary-circuit']));
   await tb.fail('primary');
   await until('failed over', async () => (await handle.query(outageState).catch(() => undefined))?.routes.find((r) => r.routeId === 'tb-route')?.failover === 'done', 60_000);
   await until('tb-route healthy again over the backup, tb-uplink down', () => shard!.debounceState('tb-route')?.state === 'healthy' && shard!.debounceState('tb-uplink')?.state === 'down', 30_000);

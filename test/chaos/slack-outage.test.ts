@@ -1,6 +1,7 @@
 import { models } from '../../src/models';
 import { rigRouteFile, startOutageRig, type OutageRig } from '../support/outage-rig';
 import { useTestDatabase } from '../support/database';
+import { isolateSuite, isolationEnv } from '../support/suite-isolation';
 import { slackEnv, startTestSlackBot, SIGNING_SECRET } from '../support/slack-bot-rig';
 import { postSigned, slashCommandRequest } from '../support/slack-requests';
 import { BOT } from '../support/slack-conversations';
@@ -36,13 +37,14 @@ afterAll(async () => {
   await sim?.close();
 }, 60_000);
 useTestDatabase('chaos_slack_outage');
+const suite = isolateSuite();
 beforeAll(async () => {
   sim = await startSlackSimulator();
   noc = sim.addChannel({ name: 'noc', members: ['U0ALICE', BOT.user] }).id;
   rig = await startOutageRig({
     testbedId: 3,
     temporalAddress: process.env.STATETRACE_TEST_TEMPORAL_ADDRESS!,
-    taskQueue: `chaos-slack-${Date.now()}`,
+    ...suite,
     failbackDelaySec: 5,
     env: slackEnv(sim),
     // Automatic fail-over; #noc paged at once, bob by DM ESCALATE_AFTER_SEC later; alice on call; a runbook checklist.
@@ -52,7 +54,7 @@ beforeAll(async () => {
         .replace('{ afterSec: 600, notify: ["team:net"] }', `{ afterSec: ${ESCALATE_AFTER_SEC}, notify: ["slack:U0BOB"] }`)
         .replace('    owner: { team: net }', '    owner: { team: net }\n    runbooks: [link-down]'),
   });
-  bot = await startTestSlackBot(sim, rig.client);
+  bot = await startTestSlackBot(sim, rig.client, isolationEnv(suite));
 }, 90_000);
 
 /** Requests made to a method while a 429 it got earlier still had Retry-After to run. */
@@ -103,7 +105,7 @@ it('Slack down for 2 minutes during an outage: escalation and fail-over on time,
   const channelRecord = (await models.SlackIncidentChannel.findById(incidentId).lean())!;
   const resolveCommand = slashCommandRequest({ signingSecret: SIGNING_SECRET, text: 'resolve carrier fixed it', userId: 'U0ALICE', channelId: channelRecord.channelId!, responseUrl: sim.responseUrl() });
   expect((await postSigned(bot.url, resolveCommand)).status).toBe(200);
-  expect((await rig.client.workflow.getHandle('outage:tb-route').result()).phase).toBe('resolved');
+  expect((await rig.client.workflow.getHandle(rig.outageWorkflowId()).result()).phase).toBe('resolved');
   await until('the resolution delivered', () => models.Notification.exists({ incidentId, kind: 'resolved', complete: true }), 60_000);
   await until('the packet shared', () => [...sim.files.values()].some((f) => f.channel === channelRecord.channelId && f.filename === `${incidentId}.pdf`), 60_000);
 

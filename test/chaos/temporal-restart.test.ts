@@ -11,6 +11,7 @@ import { outageState, type RouteTransitionSignal } from '../../workflows/message
 import { crashableServer, type CrashableServer } from '../support/crashable-server';
 import { useTestDatabase } from '../support/database';
 import { startOutageRig, type OutageRig } from '../support/outage-rig';
+import { isolateSuite } from '../support/suite-isolation';
 import { until } from '../support/until';
 import { signalledTransitions } from '../support/workflow-signals';
 
@@ -24,7 +25,6 @@ import { signalledTransitions } from '../support/workflow-signals';
 // Longer than the Temporal client's own gRPC retries of one call (~20 s), so a transition
 // can only survive the outage if the sweeper keeps it itself.
 const DOWN_MS = 25_000;
-const WORKFLOW_ID = 'outage:tb-route';
 /** What the outage workflow hears of (start-outages.ts sends nothing else). */
 const SIGNALLED_KINDS: RouteTransitionSignal['kind'][] = ['down', 'degraded', 'flapping', 'telemetry_gap', 'recovered', 'cleared', 'recovering', 'telemetry_restored'];
 
@@ -42,12 +42,12 @@ beforeAll(async () => {
   temporal = await crashableServer('temporal-restart', (dataDir) =>
     startTemporalDevServer({ binary, dataDir, namespace: 'default', port, uiPort, logger: createLogger('warn') }),
   );
-  rig = await startOutageRig({ testbedId: 1, temporalAddress: temporal.server.address, taskQueue: `chaos-temporal-${Date.now()}`, failbackDelaySec: 5 });
+  rig = await startOutageRig({ testbedId: 1, temporalAddress: temporal.server.address, ...isolateSuite(), failbackDelaySec: 5 });
 }, 120_000);
 
 it('Temporal crashes mid-incident and comes back: the same outage fails back and resolves, nothing lost or doubled', async () => {
   const { tb } = rig;
-  const handle = rig.client.workflow.getHandle(WORKFLOW_ID);
+  const handle = rig.client.workflow.getHandle(rig.outageWorkflowId());
   await tb.fail('primary');
   await until('an incident', () => models.Incident.findOne({ routes: 'tb-route' }).lean(), 20_000);
   await until('failover', () => rig.edgeNextHop() === tb.links.backup.coreAddress, 20_000);
@@ -78,7 +78,7 @@ it('Temporal crashes mid-incident and comes back: the same outage fails back and
   // Every transition the sweeper recorded reached the workflow, in order, once.
   const recorded = await models.RouteTransition.find({ routeId: 'tb-route', kind: { $in: SIGNALLED_KINDS } }).sort({ at: 1 }).lean();
   const keyOf = (t: { kind: string; at: Date | string }) => `${t.kind}@${new Date(t.at).toISOString()}`;
-  const signalled = (await signalledTransitions(rig.client, WORKFLOW_ID)).map(keyOf);
+  const signalled = (await signalledTransitions(rig.client, rig.outageWorkflowId())).map(keyOf);
   const lost = recorded.map(keyOf).filter((k) => !signalled.includes(k));
   const duplicates = signalled.length - new Set(signalled).size;
   expect(recorded.map((t) => t.kind)).toEqual(['down', 'recovering', 'recovered']);
@@ -87,7 +87,7 @@ it('Temporal crashes mid-incident and comes back: the same outage fails back and
 
   const incidents = await models.Incident.find().lean();
   expect(incidents).toHaveLength(1);
-  expect(incidents[0]).toMatchObject({ workflowId: WORKFLOW_ID, state: 'resolved' });
+  expect(incidents[0]).toMatchObject({ workflowId: rig.outageWorkflowId(), state: 'resolved' });
   const notifications = await models.Notification.find().lean();
   const byKind = Object.fromEntries(['opened', 'failed_over', 'failed_back', 'resolved'].map((k) => [k, notifications.filter((n) => n.kind === k).length]));
   expect(byKind).toEqual({ opened: 1, failed_over: 1, failed_back: 1, resolved: 1 });
@@ -108,7 +108,7 @@ it('Temporal crashes mid-incident and comes back: the same outage fails back and
 
 it('outageStarter holds what it cannot signal while Temporal is down and delivers it in order once it is back', async () => {
   // A task queue without a worker: the workflow only records the signals it gets.
-  const starter = outageStarter({ client: rig.client, taskQueue: `held-${Date.now()}`, logger: createLogger('silent'), timing: rig.config.outage });
+  const starter = outageStarter({ client: rig.client, taskQueue: `held-${Date.now()}`, workflowIdPrefix: rig.config.temporal.workflowIdPrefix, logger: createLogger('silent'), timing: rig.config.outage });
   const route = (id: string) => ({ id, dependencies: [] }) as unknown as SweepRoute;
   const evaluation = (status: Evaluation['status']) => ({ status, score: status === 'up' ? 100 : 0, confidence: 1, taxonomy: [], sources: [] }) as Evaluation;
   const kinds = ['down', 'recovering', 'recovered', 'down'] as const;
@@ -125,9 +125,9 @@ it('outageStarter holds what it cannot signal while Temporal is down and deliver
     expect(starter.held()).toBe(5);
     await temporal.restart();
     await until('held transitions delivered', () => starter.held() === 0, 30_000, { context: () => `${starter.held()} held` });
-    const received = await signalledTransitions(rig.client, 'outage:held-r1');
+    const received = await signalledTransitions(rig.client, rig.outageWorkflowId('held-r1'));
     expect(received.map((t) => [t.kind, t.at])).toEqual(kinds.map((kind, i) => [kind, new Date(base + i).toISOString()]));
-    await rig.client.workflow.getHandle('outage:held-r1').terminate('test done');
+    await rig.client.workflow.getHandle(rig.outageWorkflowId('held-r1')).terminate('test done');
   } finally {
     await starter.stop();
   }

@@ -7,6 +7,7 @@ import { freePort } from '../../src/embedded/ports';
 import { spawnCli, waitForHealthy } from '../support/cli';
 import { testMongoUri, uniqueDbName } from '../support/database';
 import { processesMentioning, waitForExit } from '../support/processes';
+import { isolateSuite, isolationEnv } from '../support/suite-isolation';
 
 /** Environment for a `statetrace start` with its own data folder and free ports. */
 async function startEnv(extra: NodeJS.ProcessEnv = {}) {
@@ -124,6 +125,8 @@ describe('statetrace start (embedded stack)', () => {
     const { env, dataDir, httpPort } = await startEnv({
       TEMPORAL_ADDRESS: process.env.STATETRACE_TEST_TEMPORAL_ADDRESS,
       MONGODB_URI: mongoUri.toString(),
+      // The example routes' outages, if any, stay this file's on the shared server.
+      ...isolationEnv(isolateSuite()),
     });
     const { run, health } = await startAndWait(env, httpPort);
     expect(health).toMatchObject({ checks: { temporal: { ok: true, embedded: false }, mongodb: { ok: true, embedded: false } } });

@@ -3,6 +3,7 @@ import { customIds } from '../../bot/discord/render/render-discord';
 import { models } from '../../src/models';
 import { outageState } from '../../workflows/messages';
 import { useTestDatabase } from '../support/database';
+import { isolateSuite, isolationEnv } from '../support/suite-isolation';
 import { discordEnv, startTestDiscordBot, startTestDiscordSimulator, TEST_GUILD } from '../support/discord-bot-rig';
 import type { DiscordSimulator } from '../support/discord-simulator';
 import { rigRouteFile, startOutageRig, type OutageRig } from '../support/outage-rig';
@@ -27,11 +28,11 @@ afterAll(async () => {
 useTestDatabase('e2e_discord');
 beforeAll(async () => {
   sim = await startTestDiscordSimulator();
-  const taskQueue = `e2e-discord-${Date.now()}`;
+  const suite = isolateSuite();
   rig = await startOutageRig({
     testbedId: 7,
     temporalAddress: process.env.STATETRACE_TEST_TEMPORAL_ADDRESS!,
-    taskQueue,
+    ...suite,
     failbackDelaySec: 5,
     env: discordEnv(sim),
     // Fail-over by hand, alerts to #noc on Discord, bob on call, a runbook and a customer.
@@ -41,7 +42,7 @@ beforeAll(async () => {
         .replace('notify: [{ platform: console, target: noc, minSeverity: info }]', `oncall: { discord: ['${TEST_GUILD.bob.id}'] }, notify: [{ platform: discord, target: '${TEST_GUILD.nocChannelId}', minSeverity: info }]`)
         .replace('    owner: { team: net }', '    owner: { team: net }\n    runbooks: [link-down]\n    customerIds: [CUST-4711]'),
   });
-  bot = await startTestDiscordBot(sim, rig.client, taskQueue);
+  bot = await startTestDiscordBot(sim, rig.client, suite.taskQueue, isolationEnv(suite));
 }, 90_000);
 
 const alertText = (channelId: string, messageId: string) => JSON.stringify(sim.messagesIn(channelId).find((m) => m.id === messageId));
@@ -70,7 +71,7 @@ it('cut → private channel and pinned alert → Acknowledge → workflow acknow
   // Acknowledge from the alert in #noc, as bob (a responder through his Discord role).
   const press = sim.interact({ customId: customIds.ack(incidentId), message: nocAlert.messageId!, member: 'bob' });
   expect((await press.callback).afterMs).toBeLessThan(3000);
-  const handle = rig.client.workflow.getHandle('outage:tb-route');
+  const handle = rig.client.workflow.getHandle(rig.outageWorkflowId());
   await until('acknowledged', async () => (await handle.query(outageState)).acknowledgedBy?.id === TEST_GUILD.bob.id, 10_000);
   await until('the #noc alert edited in place', () => (/Acknowledged by \*\*bob\*\*/.test(alertText(TEST_GUILD.nocChannelId, nocAlert.messageId!)) ? true : undefined), 10_000);
   await until('the pinned alert edited in place', () => (/Acknowledged by \*\*bob\*\*/.test(alertText(channel.id, alert.messageId!)) ? true : undefined), 10_000);

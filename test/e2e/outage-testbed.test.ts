@@ -2,6 +2,7 @@ import { models } from '../../src/models';
 import { outageState } from '../../workflows/messages';
 import { startOutageRig, type OutageRig } from '../support/outage-rig';
 import { useTestDatabase } from '../support/database';
+import { isolateSuite } from '../support/suite-isolation';
 import { until } from '../support/until';
 
 /**
@@ -15,7 +16,7 @@ let rig: OutageRig;
 afterAll(() => rig?.stop(), 60_000);
 useTestDatabase('e2e_outage');
 beforeAll(async () => {
-  rig = await startOutageRig({ testbedId: 11, temporalAddress: process.env.STATETRACE_TEST_TEMPORAL_ADDRESS!, taskQueue: `e2e-${Date.now()}`, failbackDelaySec: 5 });
+  rig = await startOutageRig({ testbedId: 11, temporalAddress: process.env.STATETRACE_TEST_TEMPORAL_ADDRESS!, ...isolateSuite(), failbackDelaySec: 5 });
 }, 90_000);
 
 it('cut → incident → automatic failover (edge routes via the backup) → heal → failback after the delay → resolved', async () => {
@@ -25,10 +26,10 @@ it('cut → incident → automatic failover (edge routes via the backup) → hea
   await tb.fail('primary');
 
   const incident = await until('an incident', () => models.Incident.findOne({ routes: 'tb-route' }).lean(), 20_000);
-  expect(incident).toMatchObject({ severity: 'critical', workflowId: 'outage:tb-route' });
+  expect(incident).toMatchObject({ severity: 'critical', workflowId: rig.outageWorkflowId() });
   await until('failover', () => rig.edgeNextHop() === tb.links.backup.coreAddress, 20_000);
   const failedOverMs = Date.now() - cutAt;
-  const handle = rig.client.workflow.getHandle('outage:tb-route');
+  const handle = rig.client.workflow.getHandle(rig.outageWorkflowId());
   await until('failed_over state', async () => (await handle.query(outageState)).routes[0]?.activePath === 'backup', 10_000);
 
   const healAt = Date.now();

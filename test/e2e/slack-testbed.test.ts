@@ -3,6 +3,7 @@ import { models } from '../../src/models';
 import { outageState } from '../../workflows/messages';
 import { rigRouteFile, startOutageRig, type OutageRig } from '../support/outage-rig';
 import { useTestDatabase } from '../support/database';
+import { isolateSuite, isolationEnv } from '../support/suite-isolation';
 import { slackEnv, startTestSlackBot, SIGNING_SECRET } from '../support/slack-bot-rig';
 import { blockActionRequest, postSigned, slashCommandRequest } from '../support/slack-requests';
 import { BOT } from '../support/slack-conversations';
@@ -25,13 +26,14 @@ afterAll(async () => {
   await sim?.close();
 }, 60_000);
 useTestDatabase('e2e_slack');
+const suite = isolateSuite();
 beforeAll(async () => {
   sim = await startSlackSimulator();
   noc = sim.addChannel({ name: 'noc', members: ['U0ALICE', BOT.user] }).id;
   rig = await startOutageRig({
     testbedId: 8,
     temporalAddress: process.env.STATETRACE_TEST_TEMPORAL_ADDRESS!,
-    taskQueue: `e2e-slack-${Date.now()}`,
+    ...suite,
     failbackDelaySec: 5,
     env: slackEnv(sim),
     // Fail-over by hand (the Fail over button), alerts to #noc, alice on call, a runbook and a customer.
@@ -41,7 +43,7 @@ beforeAll(async () => {
         .replace('notify: [{ platform: console, target: noc, minSeverity: info }]', `oncall: { slack: [U0ALICE] }, notify: [{ platform: slack, target: ${noc}, minSeverity: info }]`)
         .replace('    owner: { team: net }', '    owner: { team: net }\n    runbooks: [link-down]\n    customerIds: [CUST-4711]'),
   });
-  bot = await startTestSlackBot(sim, rig.client);
+  bot = await startTestSlackBot(sim, rig.client, isolationEnv(suite));
 }, 90_000);
 
 const press = (actionId: string, incidentId: string, userId: string, channelId: string, messageTs: string) =>
@@ -76,7 +78,7 @@ it('cut → channel and pinned alert → Acknowledge → alert updated in place 
 
   // Acknowledge from the alert in #noc, as bob (a responder through the S0NETOPS group).
   expect((await press('incident_ack', incidentId, 'U0BOB', noc, nocAlert.ts!)).status).toBe(200);
-  const handle = rig.client.workflow.getHandle('outage:tb-route');
+  const handle = rig.client.workflow.getHandle(rig.outageWorkflowId());
   await until('acknowledged', async () => (await handle.query(outageState)).acknowledgedBy?.id === 'U0BOB', 10_000);
   // Polled by content: other updates of the alert (the failed-over line, …) may land in between.
   await until('the alert updated in place', () => JSON.stringify(sim.messages.get(`${noc}/${nocAlert.ts}`)!.blocks).includes('Acknowledged'), 10_000);

@@ -70,6 +70,7 @@ export function testDiscordConfig(sim: DiscordSimulator, extra: NodeJS.ProcessEn
 
 /** The Discord bot as `statetrace bot` runs it, connected to the simulator's gateway. */
 export async function startTestDiscordBot(sim: DiscordSimulator, temporal: Client, taskQueue: string, extra: NodeJS.ProcessEnv = {}): Promise<DiscordBot> {
+  const config = loadConfig(discordEnv(sim, extra));
   // No worker prints packets here: `packet` answers that it is on its way after a second.
-  return startDiscordBot({ config: testDiscordConfig(sim, extra), taskQueue, packetWaitMs: 1000, models, temporal, runbooks: await loadRunbooks(), logger: createLogger('warn') });
+  return startDiscordBot({ config: config.discord!, taskQueue, workflowIdPrefix: config.temporal.workflowIdPrefix, packetWaitMs: 1000, models, temporal, runbooks: await loadRunbooks(), logger: createLogger('warn') });
 }

@@ -6,7 +6,7 @@ import { importRouteFile } from '../../src/directory/import-routes';
 import { freePort } from '../../src/embedded/ports';
 import { createLogger, type Logger } from '../../src/logger';
 import { models } from '../../src/models';
-import { startSweeperWithOutages } from '../../src/outage/start-outages';
+import { outageKeyOf, startSweeperWithOutages } from '../../src/outage/start-outages';
 import type { SweeperService } from '../../src/sweeper/run-sweeper';
 import { createWorker } from '../../src/worker/create-worker';
 import { createPdfRenderer } from '../../src/packets/pdf-renderer';
@@ -23,6 +23,8 @@ export interface OutageRig {
   config: Config;
   client: Client;
   sweeper: SweeperService;
+  /** The id of the outage workflow of a route (with the rig's workflow id prefix); tb-route by default. */
+  outageWorkflowId(routeId?: string, dependencies?: string[]): string;
   /** The next hop the edge namespace uses for the targets now. */
   edgeNextHop(): string;
   /** Stops the sweeper alone (its writers flushed), e.g. to count what it wrote; stop() then skips it. */
@@ -74,6 +76,11 @@ export async function startOutageRig(opts: {
   testbedId: number;
   temporalAddress: string;
   taskQueue: string;
+  /**
+   * STATETRACE_WORKFLOW_ID_PREFIX. Tests on the shared dev server pass isolateSuite()'s; unset:
+   * the product's own ids (`outage:tb-route`), as the demo and benchmarks, alone on their server, show them.
+   */
+  workflowIdPrefix?: string;
   failbackDelaySec: number;
   env?: NodeJS.ProcessEnv;
   /** Targets behind the core (default 1) and another route file than rigRouteFile's. */
@@ -87,6 +94,7 @@ export async function startOutageRig(opts: {
   const tb = await testbedUp({ id: opts.testbedId, targets: opts.targets ?? 1, trapSink: { port: trapPort } });
   const config = loadConfig({
     TEMPORAL_TASK_QUEUE: opts.taskQueue,
+    STATETRACE_WORKFLOW_ID_PREFIX: opts.workflowIdPrefix ?? '',
     STATETRACE_SWEEP_TICK_MS: '200',
     STATETRACE_TRAP_PORT: String(trapPort),
     STATETRACE_TRAP_ADDRESS: tb.hostAddress,
@@ -112,6 +120,7 @@ export async function startOutageRig(opts: {
     config,
     client,
     sweeper,
+    outageWorkflowId: (routeId = 'tb-route', dependencies = []) => outageKeyOf({ id: routeId, dependencies }, config.temporal.workflowIdPrefix).workflowId,
     edgeNextHop: () => /via (\S+)/.exec(execFileSync('ip', ['-n', `${tb.prefix}edge`, 'route', 'show', prefix], { encoding: 'utf8' }))?.[1] ?? 'none',
     stopSweeper,
     async stop() {

@@ -28,6 +28,6 @@ export function slackEnv(sim: SlackSimulator, extra: NodeJS.ProcessEnv = {}): No
 export async function startTestSlackBot(sim: SlackSimulator, temporal: Client, env: NodeJS.ProcessEnv = {}): Promise<SlackBot & { url: string }> {
   const config = loadConfig(slackEnv(sim, env));
   // No worker prints packets here: `packet` answers that it is on its way after a second.
-  const bot = await startSlackBot({ config: config.slack!, taskQueue: config.temporal.taskQueue, packetWaitMs: 1000, models, temporal, db: mongoose.connection.db!, runbooks: await loadRunbooks(), logger: createLogger('warn') });
+  const bot = await startSlackBot({ config: config.slack!, taskQueue: config.temporal.taskQueue, workflowIdPrefix: config.temporal.workflowIdPrefix, packetWaitMs: 1000, models, temporal, db: mongoose.connection.db!, runbooks: await loadRunbooks(), logger: createLogger('warn') });
   return { ...bot, url: `http://127.0.0.1:${bot.port ?? 0}/slack/events` };
 }

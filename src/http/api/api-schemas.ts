@@ -10,6 +10,8 @@ export interface ApiV1Deps {
   auth: ApiAuth;
   workflows: CoreDeps['workflows'];
   taskQueue: string;
+  /** STATETRACE_WORKFLOW_ID_PREFIX, for the workflows the command core starts (unset: none). */
+  workflowIdPrefix?: string;
   runbooks: CoreDeps['runbooks'];
   logger: Logger;
 }

@@ -14,7 +14,7 @@ export type { ApiV1Deps } from './api-schemas';
 /** REST API v1 (POST /api/v1/signals is registered by signals-api.ts). */
 export function registerApiV1(app: HttpServer, deps: ApiV1Deps): void {
   const views = createStatusViews(deps.models);
-  const core = createCommandCore({ models: deps.models, workflows: deps.workflows, taskQueue: deps.taskQueue, runbooks: deps.runbooks, logger: deps.logger });
+  const core = createCommandCore({ models: deps.models, workflows: deps.workflows, taskQueue: deps.taskQueue, workflowIdPrefix: deps.workflowIdPrefix, runbooks: deps.runbooks, logger: deps.logger });
   registerRoutesApi(app, deps);
   registerStatusApi(app, deps, views);
   registerHistoryApi(app, deps);

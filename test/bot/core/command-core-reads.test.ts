@@ -1,5 +1,5 @@
 import { routeRecordDoc } from '../../fixtures/route-records';
-import { createCommandCore, type CommandCore, type CommandReply } from '../../../bot/core/command-core';
+import { createCommandCore, type CommandCore, type CommandReply, type CoreDeps } from '../../../bot/core/command-core';
 import { parseCommand } from '../../../bot/core/parse-command';
 import { createLogger } from '../../../src/logger';
 import { models } from '../../../src/models';
@@ -14,6 +14,8 @@ import { ALICE, runText, VIVIAN } from './core-harness';
  */
 useTestDatabase('command_core_reads');
 let core: CommandCore;
+/** The same core in a deployment with STATETRACE_WORKFLOW_ID_PREFIX=site-a. */
+let siteACore: CommandCore;
 let temporalCalls = 0;
 const packetRuns: { workflowId: string; taskQueue: string }[] = [];
 
@@ -34,7 +36,7 @@ const snapshot = (routeId: string, minutesAgo: number, status: 'up' | 'degraded'
 });
 
 beforeAll(async () => {
-  core = createCommandCore({
+  const deps: CoreDeps = {
     models,
     workflows: {
       getHandle: () => {
@@ -50,7 +52,9 @@ beforeAll(async () => {
     taskQueue: 'packets-q',
     runbooks: await loadRunbooks(),
     logger: createLogger('silent'),
-  });
+  };
+  core = createCommandCore(deps);
+  siteACore = createCommandCore({ ...deps, workflowIdPrefix: 'site-a' });
   await models.RouteRecord.create([
     route('r1', { name: 'Core r1', customerIds: ['cust-globex', 'cust-acme'], runbooks: ['link-down'] }),
     route('r2', { name: 'Edge r2', environment: 'lab', primary: false, routeClass: 'edge', owner: { team: 'edge-team' } }),
@@ -150,6 +154,12 @@ describe('read commands', () => {
     packetRuns.length = 0;
     expect(await viewer('packet', INCIDENT)).toMatchObject({ ok: true, incidentId: INCIDENT, text: `incident packet for ${INCIDENT}: 3 pages, 120 KB, shared in <#G0INC>` });
     expect(packetRuns).toEqual([{ workflowId: expect.stringMatching(new RegExp(`^packet:${INCIDENT}:packet:`)), taskQueue: 'packets-q' }]);
+  });
+
+  it('packet in a deployment with a workflow id prefix starts its packet workflow under that prefix', async () => {
+    packetRuns.length = 0;
+    expect(await runText(siteACore, 'packet', { role: 'viewer', incidentId: INCIDENT })).toMatchObject({ ok: true, incidentId: INCIDENT });
+    expect(packetRuns).toEqual([{ workflowId: expect.stringMatching(new RegExp(`^site-a:packet:${INCIDENT}:packet:`)), taskQueue: 'packets-q' }]);
   });
 });
 
