@@ -44,7 +44,8 @@ export async function runAction(deps: CoreDeps, request: CommandRequest): Promis
   try {
     switch (command.name) {
       case 'ack': {
-        const r = await handle.executeUpdate(acknowledge, { args: [{ actor: request.actor }], ...asRequest });
+        // Acknowledging twice is harmless: a resend is answered "already acknowledged".
+        const r = await handle.executeUpdate(acknowledge, { args: [{ actor: request.actor }] });
         if (r.result === 'already_acknowledged') return { status: 'ok', ...base, after: r, reply: said(`${ref.incidentId} was already acknowledged by ${r.by.name ?? r.by.id}`, ref.incidentId, true) };
         return { status: 'ok', ...base, after: r, reply: said(`${who} acknowledged ${ref.incidentId}: escalation stopped`, ref.incidentId) };
       }

@@ -151,7 +151,15 @@ describe('changes through buttons and commands', () => {
     const resolved = await answer(command('resolve', 'alice', { note: 'replaced the optic' }));
     expect(resolved.ephemeral).toBe(false);
     expect(resolved.text).toMatch(/resolved/i);
-    await until('the workflow to end', async () => ((await handle.describe()).status.name === 'COMPLETED' ? true : undefined), 20_000);
+    // r1 is on backup-b with its primary down: the outage resolves once it has failed back (docs/outage-lifecycle.md, rule 5).
+    expect(resolved.text).toMatch(/r1 is still on a backup path/);
+    const state = await until('the resolution requested', async () => {
+      const s = await stateOf(handle);
+      return s.resolveRequestedBy ? s : undefined;
+    }, 20_000);
+    // Its fail-back loop runs (the primary is checked), and the route says why it is not back yet.
+    expect(state).toMatchObject({ phase: 'recovering', resolveRequestedBy: { platform: 'discord', id: TEST_GUILD.alice.id } });
+    expect(state.routes[0]).toMatchObject({ failover: 'done', activePath: 'backup-b' });
     const audit = await models.AuditEntry.find({ incidentId }).sort({ at: 1 }).lean();
     expect(audit.map((a) => [a.action, a.outcome, a.actor.platform, a.actor.id])).toEqual([
       ['command.failover', 'ok', 'discord', TEST_GUILD.alice.id],
