@@ -88,7 +88,12 @@ it('cut → private channel and pinned alert → Acknowledge → workflow acknow
   // Resolve with the slash command in the incident channel: the incident is implied.
   const resolve = sim.interact({ name: 'statetrace', subcommand: 'resolve', options: { note: 'carrier replaced the optic' }, member: 'alice', channelId: channel.id });
   expect((await resolve.callback).afterMs).toBeLessThan(3000);
+  // The route is on its backup: the outage resolves once it has failed back (docs/outage-lifecycle.md, rule 5).
+  await until('the resolution requested', async () => (await handle.query(outageState)).resolveRequestedBy?.id === TEST_GUILD.alice.id, 10_000);
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  await tb.heal('primary');
   expect((await handle.result()).phase).toBe('resolved');
+  expect(rig.edgeNextHop()).toBe(tb.links.primary.coreAddress);
   const summary = await until('the summary', () => models.DiscordMessage.findOne({ incidentId, role: 'resolution', messageId: { $exists: true } }).lean(), 15_000);
   expect(summary.channelId).toBe(channel.id);
   expect(JSON.stringify(sim.messagesIn(channel.id).find((m) => m.id === summary.messageId)!.embeds)).toContain('carrier replaced the optic');
@@ -99,5 +104,4 @@ it('cut → private channel and pinned alert → Acknowledge → workflow acknow
   }, 15_000);
   expect(locked.name).toBe(incidentId);
   expect(await models.DiscordIncidentChannel.findById(incidentId).lean()).toMatchObject({ lockedAt: expect.any(Date) });
-  await tb.heal('primary');
 }, 120_000);

@@ -96,7 +96,12 @@ it('cut → channel and pinned alert → Acknowledge → alert updated in place 
   // Resolve with the slash command in the incident channel: the incident is implied.
   const resolve = slashCommandRequest({ signingSecret: SIGNING_SECRET, text: 'resolve carrier replaced the optic', userId: 'U0ALICE', channelId: channel.id, responseUrl: sim.responseUrl() });
   expect((await postSigned(bot.url, resolve)).status).toBe(200);
+  // The route is on its backup: the outage resolves once it has failed back (docs/outage-lifecycle.md, rule 5).
+  await until('the resolution requested', async () => (await handle.query(outageState)).resolveRequestedBy?.id === 'U0ALICE', 10_000);
+  expect((await handle.describe()).status.name).toBe('RUNNING');
+  await tb.heal('primary');
   expect((await handle.result()).phase).toBe('resolved');
+  expect(rig.edgeNextHop()).toBe(tb.links.primary.coreAddress);
   const summary = await until('the summary', () => models.SlackMessage.findOne({ incidentId, role: 'resolution', ts: { $exists: true } }).lean(), 10_000);
   expect(summary.channelId).toBe(channel.id);
   expect(JSON.stringify(sim.messages.get(`${channel.id}/${summary.ts}`)!.blocks)).toContain('carrier replaced the optic');
@@ -109,5 +114,4 @@ it('cut → channel and pinned alert → Acknowledge → alert updated in place 
   expect(text).toContain('tb-route');
   expect(text).toMatch(/bob/);
   expect(await models.TimelineEvent.exists({ incidentId, kind: 'packet' })).toBeTruthy();
-  await tb.heal('primary');
 }, 120_000);
