@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Models } from '../../../src/models';
 import { insertOnce } from '../../../src/models/insert-once';
 import { claimIsFresh } from '../claim';
-import { SlackBusyError } from './slack-errors';
+import { SlackBusyError, slackRefused } from './slack-errors';
 
 export interface UploadOnceInput {
   key: string;
@@ -19,6 +19,7 @@ export interface UploadOnceInput {
  * send the bytes, complete and share), claimed in MongoDB like a post. An attempt that died
  * between the upload and the record leaves a claim older than the patience: the file is
  * uploaded again then (Slack has no upload metadata to search by), at worst a second copy.
+ * An upload Slack certainly refused (429, a Slack error) gives its claim up, as a post does.
  */
 export async function uploadOnce({ client, models }: { client: WebClient; models: Pick<Models, 'SlackMessage'> }, input: UploadOnceInput): Promise<{ fileId: string; fresh: boolean }> {
   const claimed = await insertOnce(models.SlackMessage, { _id: input.key, incidentId: input.incidentId, channelId: input.channel, role: 'file', incidentChannel: true, claimedAt: new Date() });
@@ -27,7 +28,14 @@ export async function uploadOnce({ client, models }: { client: WebClient; models
     if (record?.fileId) return { fileId: record.fileId, fresh: false };
     if (record && claimIsFresh(record.claimedAt)) throw new SlackBusyError(`file ${input.key} is being uploaded by another attempt`);
   }
-  const res = await client.files.uploadV2({ channel_id: input.channel, file: input.bytes, filename: input.filename, title: input.title, initial_comment: input.comment });
+  let res: unknown;
+  try {
+    res = await client.files.uploadV2({ channel_id: input.channel, file: input.bytes, filename: input.filename, title: input.title, initial_comment: input.comment });
+  } catch (err) {
+    // Nothing was shared: the retry after Retry-After uploads at once instead of waiting out CLAIM_PATIENCE_MS.
+    if (slackRefused(err)) await models.SlackMessage.deleteOne({ _id: input.key, fileId: { $exists: false } }).catch(() => undefined);
+    throw err;
+  }
   const fileId = uploadedFileId(res);
   await models.SlackMessage.updateOne({ _id: input.key }, { $set: { fileId } });
   return { fileId, fresh: true };
