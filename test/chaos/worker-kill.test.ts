@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,7 +31,10 @@ let client: Client;
 const executorArgv = (runs: string) =>
   `["${process.execPath}", "-e", "require('fs').appendFileSync(process.argv[1], process.argv[2] + '\\\\n'); setTimeout(() => {}, 3000)", "${runs}", "{{to.id}}"]`;
 
-function routeFile(failoverMode: 'automatic' | 'manual'): string {
+/** The route's primary path: nothing answers there until a test puts the address on the loopback. */
+const PRIMARY = '198.18.255.61';
+
+function routeFile(failoverMode: 'automatic' | 'manual', failbackDelaySec = 3600): string {
   return `version: 1
 classes:
   - { id: core, thresholds: { latencyMs: 50, lossPct: 2, jitterMs: 10 } }
@@ -43,7 +47,7 @@ failoverPolicies:
     mode: ${failoverMode}
     failoverThreshold: 50
     failbackThreshold: 80
-    failbackDelaySec: 3600
+    failbackDelaySec: ${failbackDelaySec}
     executor: { kind: command, argv: ${executorArgv(runsFile)}, timeoutSec: 10 }
 routes:
   - id: kill-r1
@@ -53,7 +57,7 @@ routes:
     class: core
     probes: [{ kind: icmp, target: 127.0.0.1 }]
     paths:
-      - { id: primary, role: primary, nextHop: 198.18.255.1, probe: { kind: icmp, target: 198.18.255.1, count: 1, timeoutMs: 200 } }
+      - { id: primary, role: primary, nextHop: ${PRIMARY}, probe: { kind: icmp, target: ${PRIMARY}, count: 1, timeoutMs: 200 } }
       - { id: backup-a, role: backup, nextHop: 127.0.0.1, probe: { kind: icmp, target: 127.0.0.1, count: 2, intervalMs: 20 } }
       - { id: backup-b, role: backup, nextHop: 127.0.0.2, probe: { kind: icmp, target: 127.0.0.2, count: 2, intervalMs: 20 } }
     owner: { team: net }
@@ -115,7 +119,7 @@ it('SIGKILL during escalation: levels fire once each after the restart', async (
 
 it('SIGKILL during a failover: no executor run twice, and the outage still completes', async () => {
   fs.rmSync(runsFile, { force: true });
-  await importRouteFile(writeTempFile(routeFile('automatic')), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger });
+  await importRouteFile(writeTempFile(routeFile('automatic', 2)), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger });
   const taskQueue = `kill-fo-${Date.now()}`;
   const first = spawnCli(['worker'], workerEnv(taskQueue));
   const handle = await startOutage(taskQueue, `outage:kill-fo-${Date.now()}`);
@@ -125,15 +129,20 @@ it('SIGKILL during a failover: no executor run twice, and the outage still compl
   const second = spawnCli(['worker'], workerEnv(taskQueue));
   try {
     await until('failed over', async () => (await handle.query(outageState)).routes[0]?.failover === 'done', 60_000);
-    await handle.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'chaos' } }] });
+    // On its backup: the resolution waits for the fail-back, which needs the primary back.
+    expect(await handle.executeUpdate(resolve, { args: [{ actor: { platform: 'api', id: 'chaos' } }] })).toMatchObject({ result: 'resolving' });
+    execFileSync('ip', ['addr', 'add', `${PRIMARY}/32`, 'dev', 'lo']);
     expect((await handle.result()).phase).toBe('resolved');
   } finally {
+    const added = execFileSync('ip', ['-o', 'addr', 'show', 'dev', 'lo'], { encoding: 'utf8' }).includes(`${PRIMARY}/32`);
+    if (added) execFileSync('ip', ['addr', 'del', `${PRIMARY}/32`, 'dev', 'lo']);
     second.child.kill('SIGTERM');
     await second.exited;
   }
   const runs = fs.readFileSync(runsFile, 'utf8').trim().split('\n');
   // backup-a's run was cut off with its worker and is not repeated: its path was probed instead.
   expect(new Set(runs).size).toBe(runs.length);
+  expect(runs.at(-1)).toBe('primary'); // the fail-back
   expect(await models.ExecutorRun.countDocuments()).toBe(runs.length);
   const all = first.output() + second.output();
   expect(deliveries(all, 'opened')).toBe(1);
