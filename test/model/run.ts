@@ -1,0 +1,121 @@
+import { execFileSync, fork } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
+import type { LaneJob, LaneReport } from './check-lane';
+import { invariants } from './invariants';
+
+/**
+ * npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F]
+ *
+ * The model-based test of the outage lifecycle (docs/outage-lifecycle.md): N generated histories
+ * played on Temporal's time-skipping test server against the real workflow code, split over L
+ * lanes (processes, each with its own server and workers and a seed derived from S), every
+ * history checked against the invariants. --path replays one failure (with its seed); --commit
+ * tests the workflows/ of a git revision instead of the working tree. The last line is
+ * `MODEL sequences=N failures=F invariants=K`; the exit code is 1 when any history failed.
+ */
+
+interface Options {
+  sequences: number;
+  seed: number;
+  lanes: number;
+  path?: string;
+  commit?: string;
+  maxFailures: number;
+}
+
+const USAGE = 'usage: npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F]';
+const ROOT = path.resolve(__dirname, '../..');
+
+export function parseOptions(argv: string[]): Options {
+  const options: Options = { sequences: 100, seed: Date.now() % 2 ** 31, lanes: Math.max(1, Math.min(3, os.cpus().length)), maxFailures: 3 };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i]!, argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+    const int = () => {
+      if (!/^-?\d+$/.test(value)) throw new Error(`${flag} takes a whole number, not "${value}"\n${USAGE}`);
+      return Number(value);
+    };
+    if (flag === '--sequences') options.sequences = int();
+    else if (flag === '--seed') options.seed = int();
+    else if (flag === '--lanes') options.lanes = int();
+    else if (flag === '--max-failures') options.maxFailures = int();
+    else if (flag === '--path') options.path = value;
+    else if (flag === '--commit') options.commit = value;
+    else throw new Error(`unknown option ${flag}\n${USAGE}`);
+  }
+  if (options.sequences < 1 || options.lanes < 1 || options.maxFailures < 1) throw new Error(`--sequences, --lanes and --max-failures must be at least 1\n${USAGE}`);
+  if (options.path !== undefined) Object.assign(options, { lanes: 1, sequences: 1 });
+  return options;
+}
+
+/** The workflows of a git revision, exported next to the activity contracts they import. */
+function exportCommit(commit: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statetrace-model-'));
+  const tar = execFileSync('git', ['archive', commit, 'workflows', 'activities'], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+  return path.join(dir, 'workflows');
+}
+
+async function bundle(workflowsDir: string): Promise<string> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve(workflowsDir), logger: new DefaultLogger('WARN') });
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'statetrace-model-bundle-')), 'workflows.js');
+  fs.writeFileSync(file, code);
+  return file;
+}
+
+function runLaneProcess(job: LaneJob): Promise<LaneReport> {
+  return new Promise((resolve, reject) => {
+    const child = fork(path.join(__dirname, 'check-lane.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let report: LaneReport | undefined;
+    child.on('message', (m: LaneReport) => (report = m));
+    child.on('error', reject);
+    child.on('exit', (code) => (report ? resolve(report) : reject(new Error(`lane ${job.lane} exited with ${code} before reporting`))));
+    child.send(job);
+  });
+}
+
+export async function runModel(options: Options): Promise<{ sequences: number; failures: number; line: string }> {
+  const started = Date.now();
+  const workflowsDir = options.commit ? exportCommit(options.commit) : path.join(ROOT, 'workflows');
+  const workflowCodePath = await bundle(workflowsDir);
+  const share = (lane: number) => Math.floor(options.sequences / options.lanes) + (lane < options.sequences % options.lanes ? 1 : 0);
+  const jobs: LaneJob[] = Array.from({ length: options.lanes }, (_, lane) => ({
+    lane,
+    sequences: share(lane),
+    seed: options.path ? options.seed : (options.seed + lane * 1_000_003) | 0,
+    workflowCodePath,
+    maxFailures: options.maxFailures,
+    ...(options.path ? { path: options.path } : {}),
+  })).filter((job) => job.sequences > 0);
+  console.log(`model: ${options.sequences} histories on ${jobs.length} lanes, seed ${options.seed}, workflows from ${options.commit ? `commit ${options.commit}` : 'the working tree'}`);
+  const reports = await Promise.all(jobs.map(runLaneProcess));
+  const sequences = reports.reduce((n, r) => n + r.sequences, 0);
+  const failures = reports.reduce((n, r) => n + r.failures.length, 0);
+  const seconds = (Date.now() - started) / 1000;
+  for (const r of reports) console.log(`lane ${r.lane}: ${r.sequences} histories in ${r.seconds.toFixed(0)} s (${(r.sequences / r.seconds).toFixed(2)}/s), ${r.failures.length} failing`);
+  console.log(`model: ${sequences} histories in ${seconds.toFixed(0)} s: ${(sequences / seconds).toFixed(2)} histories/s`);
+  const line = `MODEL sequences=${sequences} failures=${failures} invariants=${invariants.length}`;
+  console.log(line);
+  return { sequences, failures, line };
+}
+
+if (require.main === module) {
+  let options: Options;
+  try {
+    options = parseOptions(process.argv.slice(2));
+  } catch (err) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  runModel(options).then(
+    ({ failures }) => process.exit(failures > 0 ? 1 : 0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(2);
+    },
+  );
+}
