@@ -37,7 +37,8 @@ export async function openOutages(client: Client, n: number, taskQueue: string):
     await client.workflow.signalWithStart('outageWorkflow', {
       workflowId: `outage:ack-${i}`,
       taskQueue,
-      args: [{ key: `route:ack-${i}`, confirm: { attempts: 0, intervalMs: 0 } }],
+      // No confirm: the class's (its debounce needs 3 failures, so none), as the sweeper starts them.
+      args: [{ key: `route:ack-${i}` }],
       signal: routeTransition,
       signalArgs: [{ routeId: `ack-${i}`, kind: 'down', at, status: 'down', score: 0, taxonomy: ['unreachable'], cause: 'probe' }],
     });

@@ -1,11 +1,10 @@
-// npm run bench -- alert-storm [--routes 1000]
+// npm run bench -- alert-storm [--routes 1000] (--quick: 50 routes)
 // N routes behind the testbed's primary link, all depending on one router, fail together
 // when the link is cut. Counts incidents and paging notifications, and times how long the
 // outage takes to gather every route.
 import { models } from '../src/models';
 import type { Testbed } from '../test/testbed/testbed';
-import { startOutageRig } from '../test/support/outage-rig';
-import { benchDatabase, numberOption } from './support';
+import { benchDatabase, benchOutageRig, numberOption, sleep, type Benchmark } from './support';
 
 function routeFile(tb: Testbed, routes: number): string {
   const lines = [
@@ -30,10 +29,10 @@ function routeFile(tb: Testbed, routes: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function run(args: string[]): Promise<void> {
-  const routes = numberOption(args, 'routes', 1000);
-  const db = await benchDatabase({}, { temporal: true });
-  const rig = await startOutageRig({
+export const run: Benchmark = async (ctx) => {
+  const routes = numberOption(ctx, 'routes', { full: 1000, quick: 50 });
+  const db = await benchDatabase(ctx, {}, { temporal: true });
+  const rig = await benchOutageRig(ctx, {
     testbedId: 9,
     targets: 250,
     temporalAddress: db.stack.endpoints.temporalAddress!,
@@ -41,29 +40,28 @@ export async function run(args: string[]): Promise<void> {
     failbackDelaySec: 3,
     routeFile: (tb) => routeFile(tb, routes),
   });
-  try {
-    await new Promise((r) => setTimeout(r, 5000));
-    const cutAt = Date.now();
-    await rig.tb.fail('primary');
-    let groupedMs: number | undefined;
-    const deadline = Date.now() + 60_000;
-    while (Date.now() < deadline) {
-      const incident = await models.Incident.findOne({ dependency: 'core-rtr-storm' }, { routes: 1 }).lean();
-      if (incident && incident.routes.length >= routes) {
-        groupedMs = Date.now() - cutAt;
-        break;
-      }
-      await new Promise((r) => setTimeout(r, 100));
+  await sleep(5000);
+  const cutAt = Date.now();
+  await rig.tb.fail('primary');
+  let groupedMs = NaN;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const incident = await models.Incident.findOne({ dependency: 'core-rtr-storm' }, { routes: 1 }).lean();
+    if (incident && incident.routes.length >= routes) {
+      groupedMs = Date.now() - cutAt;
+      break;
     }
-    await new Promise((r) => setTimeout(r, 5000)); // anything late would show now
-    const incidents = await models.Incident.countDocuments();
-    const paged = await models.Notification.countDocuments({ page: true });
-    const all = await models.Notification.countDocuments();
-    console.log(`incidents=${incidents}; notifications: ${paged} paged, ${all} in all; routes in the incident: ${(await models.Incident.findOne({}, { routes: 1 }).lean())?.routes.length}`);
-    await rig.tb.heal('primary');
-    console.log(`BENCH alert-storm routes=${routes} incidents=${incidents} notifications=${paged} grouped_ms=${groupedMs ?? 'never'}`);
-  } finally {
-    await rig.stop();
-    await db.stop();
+    await sleep(100);
   }
-}
+  await sleep(5000); // anything late would show now
+  const incidents = await models.Incident.countDocuments();
+  const paged = await models.Notification.countDocuments({ page: true });
+  const all = await models.Notification.countDocuments();
+  console.log(`incidents=${incidents}; notifications: ${paged} paged, ${all} in all; routes in the incident: ${(await models.Incident.findOne({}, { routes: 1 }).lean())?.routes.length}`);
+  await rig.tb.heal('primary');
+  const problems = [
+    ...(incidents === 1 ? [] : [`${incidents} incidents for one router's failure, not 1`]),
+    ...(paged === 1 ? [] : [`${paged} paging notifications, not 1`]),
+  ];
+  return { fields: { routes, incidents, notifications: paged, grouped_ms: groupedMs }, problems };
+};

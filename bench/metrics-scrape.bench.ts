@@ -1,4 +1,4 @@
-// npm run bench -- metrics-scrape [--routes 5000] [--scrapes 400] [--pause-ms 20] [--shards 4]
+// npm run bench -- metrics-scrape [--routes 5000] [--scrapes 400] [--pause-ms 20] [--shards 4] (--quick: 500 routes, 20 scrapes)
 // GET /metrics over real HTTP from the API server, with every route in the directory and on
 // the status board (spread over the shards' boards as the sweepers write them). The scrapes
 // span several of the board's background re-reads (every 5 s), which they run alongside.
@@ -12,8 +12,7 @@ import { models } from '../src/models';
 import { HEALTH_STATUSES } from '../src/models/shared';
 import { loadStatusBoard, StatusBoardWriter } from '../src/status/status-board';
 import { shardOf } from '../src/sweeper/shard';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { benchDatabase, numberOption, percentile } from './support';
+import { benchDatabase, numberOption, percentile, sleep, type Benchmark } from './support';
 
 async function loadRoutes(count: number, shards: number): Promise<void> {
   const ids = Array.from({ length: count }, (_, i) => `route-${String(i).padStart(5, '0')}`);
@@ -51,46 +50,41 @@ function countSomething(): void {
   probeDuration.observe({ kind: 'icmp' }, 0.02);
 }
 
-export async function run(args: string[]): Promise<void> {
-  const routes = numberOption(args, 'routes', 5000);
-  const scrapes = numberOption(args, 'scrapes', 400);
-  const pauseMs = numberOption(args, 'pause-ms', 20);
-  const shards = numberOption(args, 'shards', 4);
-  const db = await benchDatabase();
-  const app = await buildHttpServer({ logger: createLogger('warn'), checks: {} });
-  try {
-    await loadRoutes(routes, shards);
-    countSomething();
-    registerMetricsEndpoint(app, { registry, models });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/metrics`;
+export const run: Benchmark = async (ctx) => {
+  const routes = numberOption(ctx, 'routes', { full: 5000, quick: 500 });
+  const scrapes = numberOption(ctx, 'scrapes', { full: 400, quick: 20 });
+  const pauseMs = numberOption(ctx, 'pause-ms', { full: 20, quick: 20 });
+  const shards = numberOption(ctx, 'shards', { full: 4, quick: 4 });
+  await benchDatabase(ctx);
+  const app = await ctx.teardown.own('HTTP server', () => buildHttpServer({ logger: createLogger('warn'), checks: {} }), (a) => a.close());
+  await loadRoutes(routes, shards);
+  countSomething();
+  registerMetricsEndpoint(app, { registry, models });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/metrics`;
 
-    const scrape = async () => {
-      const started = performance.now();
-      const res = await fetch(url);
-      const body = await res.text();
-      if (res.status !== 200) throw new Error(`GET /metrics: ${res.status} ${body}`);
-      return { ms: performance.now() - started, body };
-    };
-    const first = await scrape();
-    const series = first.body.split('\n').filter((l) => l.startsWith('statetrace_route_up{')).length;
-    if (series !== routes) throw new Error(`expected ${routes} statetrace_route_up series, got ${series}`);
-    console.log(`first scrape (loads the route info): ${first.ms.toFixed(1)} ms, ${(first.body.length / 1024).toFixed(0)} KiB, ${series} routes`);
+  const scrape = async () => {
+    const started = performance.now();
+    const res = await fetch(url);
+    const body = await res.text();
+    if (res.status !== 200) throw new Error(`GET /metrics: ${res.status} ${body}`);
+    return { ms: performance.now() - started, body };
+  };
+  const first = await scrape();
+  const series = first.body.split('\n').filter((l) => l.startsWith('statetrace_route_up{')).length;
+  if (series !== routes) throw new Error(`expected ${routes} statetrace_route_up series, got ${series}`);
+  console.log(`first scrape (loads the route info): ${first.ms.toFixed(1)} ms, ${(first.body.length / 1024).toFixed(0)} KiB, ${series} routes`);
 
-    const f = (n: number) => n.toFixed(1);
-    const readStarted = performance.now();
-    renderStatusBoard(await loadStatusBoard(models));
-    console.log(`one board read and rendering (each background refresh): ${f(performance.now() - readStarted)} ms`);
+  const f = (n: number) => n.toFixed(1);
+  const readStarted = performance.now();
+  renderStatusBoard(await loadStatusBoard(models));
+  console.log(`one board read and rendering (each background refresh): ${f(performance.now() - readStarted)} ms`);
 
-    const times: number[] = [];
-    for (let i = 0; i < scrapes; i++) {
-      times.push((await scrape()).ms);
-      await sleep(pauseMs);
-    }
-    console.log(`${scrapes} scrapes: min ${f(Math.min(...times))} ms, max ${f(Math.max(...times))} ms`);
-    console.log(`BENCH metrics-scrape routes=${routes} p50_ms=${f(percentile(times, 50))} p95_ms=${f(percentile(times, 95))}`);
-  } finally {
-    await app.close();
-    await db.stop();
+  const times: number[] = [];
+  for (let i = 0; i < scrapes; i++) {
+    times.push((await scrape()).ms);
+    await sleep(pauseMs);
   }
-}
+  console.log(`${scrapes} scrapes: min ${f(Math.min(...times))} ms, max ${f(Math.max(...times))} ms`);
+  return { fields: { routes, p50_ms: percentile(times, 50), p95_ms: percentile(times, 95) } };
+};

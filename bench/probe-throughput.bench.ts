@@ -1,4 +1,4 @@
-// npm run bench -- probe-throughput [--routes 2000] [--seconds 60] [--interval 10]
+// npm run bench -- probe-throughput [--routes 2000] [--seconds 60] [--interval 10] (--quick: 200 routes, 5 s at 1 s)
 // N routes with loopback targets (127.x.y.z, one fping-batch probe each) swept by the real
 // sweeper (agenda, fping, scoring, batched snapshot writes to FerretDB).
 import fs from 'node:fs';
@@ -9,7 +9,7 @@ import { models } from '../src/models';
 import { probeIcmpBatch, runProbe } from '../src/probes';
 import { startSweeper } from '../src/sweeper/run-sweeper';
 import { writeTempFile } from '../test/fixtures/route-files';
-import { benchDatabase, cpuSeconds, numberOption } from './support';
+import { benchDatabase, cpuSeconds, numberOption, sleep, type Benchmark } from './support';
 
 function routeFile(routes: number, intervalSec: number): string {
   const lines = [
@@ -30,47 +30,49 @@ function routeFile(routes: number, intervalSec: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-export async function run(args: string[]): Promise<void> {
-  const routes = numberOption(args, 'routes', 2000);
-  const seconds = numberOption(args, 'seconds', 60);
-  const intervalSec = numberOption(args, 'interval', 10);
+export const run: Benchmark = async (ctx) => {
+  const routes = numberOption(ctx, 'routes', { full: 2000, quick: 200 });
+  const seconds = numberOption(ctx, 'seconds', { full: 60, quick: 5 });
+  const intervalSec = numberOption(ctx, 'interval', { full: 10, quick: 1 });
   const logger = createLogger('warn');
-  const db = await benchDatabase({ STATETRACE_TRAP_PORT: '0' });
-  try {
-    const file = writeTempFile(routeFile(routes, intervalSec));
-    await importRouteFile(file, { models, maxBytes: fs.statSync(file).size, actor: { platform: 'cli', id: 'bench' }, logger });
-    console.log(`imported ${routes} routes; sweeping for ${seconds} s at a ${intervalSec} s interval`);
+  const db = await benchDatabase(ctx, { STATETRACE_TRAP_PORT: '0' });
+  const file = writeTempFile(routeFile(routes, intervalSec));
+  await importRouteFile(file, { models, maxBytes: fs.statSync(file).size, actor: { platform: 'cli', id: 'bench' }, logger });
+  console.log(`imported ${routes} routes; sweeping for ${seconds} s at a ${intervalSec} s interval`);
 
-    global.gc?.();
-    const heapBefore = process.memoryUsage().heapUsed;
-    const sweeper = await startSweeper({ config: db.config, models, db: mongoose.connection.db!, probes: { runProbe, probeIcmpBatch }, logger });
-    global.gc?.();
-    const bytesPerRoute = (process.memoryUsage().heapUsed - heapBefore) / routes;
+  global.gc?.();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const sweeper = await ctx.teardown.own('sweeper', () => startSweeper({ config: db.config, models, db: mongoose.connection.db!, probes: { runProbe, probeIcmpBatch }, logger }), (s) => s.stop());
+  global.gc?.();
+  const bytesPerRoute = (process.memoryUsage().heapUsed - heapBefore) / routes;
 
-    // Measure from the first full interval on (start-up and first-sweep phase excluded).
-    await new Promise((r) => setTimeout(r, intervalSec * 1000));
-    const startWritten = sweeper.stats().snapshots.written + sweeper.stats().snapshots.buffered;
-    const cpu0 = cpuSeconds();
-    const t0 = Date.now();
-    let rssPeak = 0;
-    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 500);
-    await new Promise((r) => setTimeout(r, seconds * 1000));
-    clearInterval(sampler);
-    const elapsed = (Date.now() - t0) / 1000;
-    const cpu = cpuSeconds() - cpu0;
-    const stats = sweeper.stats();
-    const probes = stats.snapshots.written + stats.snapshots.buffered - startWritten;
-    await sweeper.stop();
+  // Measure from the first full interval on (start-up and first-sweep phase excluded).
+  await sleep(intervalSec * 1000);
+  const startWritten = sweeper.stats().snapshots.written + sweeper.stats().snapshots.buffered;
+  const cpu0 = cpuSeconds();
+  const t0 = Date.now();
+  let rssPeak = 0;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 500);
+  await sleep(seconds * 1000);
+  clearInterval(sampler);
+  const elapsed = (Date.now() - t0) / 1000;
+  const cpu = cpuSeconds() - cpu0;
+  const stats = sweeper.stats();
+  const probes = stats.snapshots.written + stats.snapshots.buffered - startWritten;
+  await ctx.teardown.release(sweeper);
 
-    const up = await models.RouteHealthSnapshot.countDocuments({ status: 'up' });
-    const all = await models.RouteHealthSnapshot.countDocuments();
-    console.log(`snapshots: ${all} stored, ${up} up; writer: ${JSON.stringify(stats.snapshots)}`);
-    const expected = (routes * seconds) / intervalSec;
-    console.log(`probes in the window: ${probes} (expected ≈ ${Math.round(expected)})`);
-    console.log(
-      `BENCH probe-throughput routes=${routes} probes_per_s=${(probes / elapsed).toFixed(1)} cpu_pct=${((cpu / elapsed) * 100).toFixed(1)} rss_mb=${(rssPeak / 2 ** 20).toFixed(0)} bytes_per_route=${Math.round(bytesPerRoute)}`,
-    );
-  } finally {
-    await db.stop();
-  }
-}
+  const up = await models.RouteHealthSnapshot.countDocuments({ status: 'up' });
+  const all = await models.RouteHealthSnapshot.countDocuments();
+  console.log(`snapshots: ${all} stored, ${up} up; writer: ${JSON.stringify(stats.snapshots)}`);
+  const expected = (routes * seconds) / intervalSec;
+  console.log(`probes in the window: ${probes} (expected ≈ ${Math.round(expected)})`);
+  return {
+    fields: {
+      routes,
+      probes_per_s: probes / elapsed,
+      cpu_pct: (cpu / elapsed) * 100,
+      rss_mb: Math.round(rssPeak / 2 ** 20),
+      bytes_per_route: Math.round(bytesPerRoute),
+    },
+  };
+};

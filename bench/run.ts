@@ -1,19 +1,13 @@
-// npm run bench -- <name> [--key value …]: runs bench/<name>.ts, whose last output line is `BENCH <name> key=value …`.
-import fs from 'node:fs';
+/**
+ * npm run bench -- <name> [--quick] [--key value …]: one benchmark (bench/run-benchmark.ts),
+ * whose last output line is `BENCH <name> key=value …`.
+ * npm run bench -- all [--quick] [--report file.json]: every benchmark in turn (bench/run-all.ts).
+ * This process only starts the run and hands signals on (test/support/tsx-child.ts says why):
+ * an interrupted benchmark must always get to tear its testbed down.
+ */
 import path from 'node:path';
+import { launchInOwnProcessGroup } from '../test/support/tsx-child';
 
 const [name, ...args] = process.argv.slice(2);
-const available = fs.readdirSync(__dirname).filter((f) => f.endsWith('.bench.ts')).map((f) => f.replace(/\.bench\.ts$/, ''));
-if (!name || !available.includes(name)) {
-  console.error(`usage: npm run bench -- <name> [options]\nbenchmarks: ${available.join(', ')}`);
-  process.exit(2);
-}
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const bench = require(path.join(__dirname, `${name}.bench.ts`)) as { run(args: string[]): Promise<void> };
-bench.run(args).then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+if (name === 'all') launchInOwnProcessGroup('npm run bench', path.join(__dirname, 'run-all.ts'), args);
+else launchInOwnProcessGroup('npm run bench', path.join(__dirname, 'run-benchmark.ts'), process.argv.slice(2));

@@ -1,16 +1,18 @@
-// npm run bench -- soak [--minutes 10]
+// npm run bench -- soak [--minutes 10] (--quick: 1 minute, the primary down 10 s every 15 s)
 // The whole product on two testbeds for `minutes`, at once:
 // - noise: every link of testbed 5 loses 10 % of echo requests and adds 20 ± 20 ms → no incident;
 // - flap: testbed 6's primary link goes down for 30 s every 45 s → one incident, marked flapping
 //   (fail-over by hand there: an automatic one would move the route off the flapping link).
 import { models } from '../src/models';
-import { startOutageRig } from '../test/support/outage-rig';
 import { LINK_NAMES } from '../test/testbed/plan';
-import { testbedUp, type Testbed } from '../test/testbed/testbed';
-import { benchDatabase, numberOption } from './support';
+import type { Testbed } from '../test/testbed/testbed';
+import { benchDatabase, benchOutageRig, benchTestbed, numberOption, sleep, type Benchmark } from './support';
 
 const NOISE = { delayMs: 20, jitterMs: 20, lossPct: 10 };
 const FLAP = { downMs: 30_000, everyMs: 45_000 };
+/** --quick: 1 minute; 10 s down every 15 s is still 3 times down within the class's 300 s, so flapping. */
+const QUICK_FLAP = { downMs: 10_000, everyMs: 15_000 };
+const REPORT_EVERY_MS = 30_000;
 
 /**
  * A lossy-but-working class: 10 % per link compounds to ~19 % across the uplink and the
@@ -55,11 +57,12 @@ ${policy('noise', noise, 'automatic')}${policy('flap', flap, 'manual')}routes:
 ${route('noise', noise)}${route('flap', flap)}`;
 }
 
-export async function run(args: string[]): Promise<void> {
-  const minutes = numberOption(args, 'minutes', 10);
-  const db = await benchDatabase({}, { temporal: true });
-  const flapTb = await testbedUp({ id: 6, targets: 1 });
-  const rig = await startOutageRig({
+export const run: Benchmark = async (ctx) => {
+  const minutes = numberOption(ctx, 'minutes', { full: 10, quick: 1 });
+  const flap = ctx.quick ? QUICK_FLAP : FLAP;
+  const db = await benchDatabase(ctx, {}, { temporal: true });
+  const flapTb = await benchTestbed(ctx, { id: 6, targets: 1 });
+  const rig = await benchOutageRig(ctx, {
     testbedId: 5,
     temporalAddress: db.stack.endpoints.temporalAddress!,
     taskQueue: 'bench-soak',
@@ -68,53 +71,49 @@ export async function run(args: string[]): Promise<void> {
     routeFile: (noiseTb) => soakRouteFile(noiseTb, flapTb),
   });
   let flaps = 0;
-  let stopFlapping = false;
-  try {
-    for (const link of LINK_NAMES) await rig.tb.degrade(link, NOISE);
-    const started = Date.now();
-    const endAt = started + minutes * 60_000;
-    const flapping = (async () => {
-      while (!stopFlapping && Date.now() + FLAP.downMs < endAt) {
-        const cycleStart = Date.now();
-        await flapTb.fail('primary');
-        flaps += 1;
-        await new Promise((r) => setTimeout(r, FLAP.downMs));
-        await flapTb.heal('primary');
-        await new Promise((r) => setTimeout(r, Math.max(0, FLAP.everyMs - (Date.now() - cycleStart))));
-      }
-    })();
-    while (Date.now() < endAt) {
-      await new Promise((r) => setTimeout(r, 30_000));
-      const count = async (routes: string) => models.Incident.countDocuments({ routes });
-      console.log(
-        `${Math.round((Date.now() - started) / 1000)} s: noise incidents ${await count('noise')}, flap incidents ${await count('flap')} after ${flaps} flaps, snapshots ${rig.sweeper.stats().snapshots.written}`,
-      );
+  for (const link of LINK_NAMES) await rig.tb.degrade(link, NOISE);
+  const started = Date.now();
+  const endAt = started + minutes * 60_000;
+  const flapping = (async () => {
+    while (Date.now() + flap.downMs < endAt) {
+      const cycleStart = Date.now();
+      await flapTb.fail('primary');
+      flaps += 1;
+      await sleep(flap.downMs);
+      await flapTb.heal('primary');
+      await sleep(Math.max(0, flap.everyMs - (Date.now() - cycleStart)));
     }
-    stopFlapping = true;
-    await flapping;
-
-    const incidents = await models.Incident.find({}, { routes: 1, trigger: 1, state: 1 }).lean();
-    const of = (route: string) => incidents.filter((i) => i.routes.includes(route));
-    const flapIncidents = of('flap');
-    const transitions = async (routeId: string, kind: 'suspect' | 'degraded' | 'down' | 'flapping') => models.RouteTransition.countDocuments({ routeId, kind });
-    const flappingNotices = await models.Notification.countDocuments({ kind: 'flapping', incidentId: { $in: flapIncidents.map((i) => i._id) } });
-    const noise = await models.RouteHealthSnapshot.find({ routeId: 'noise' }, { status: 1, lossPct: 1, jitterMs: 1, latencyMs: 1 }).lean();
-    const snapshots = noise.length;
-    const stat = (pick: (s: (typeof noise)[number]) => number | undefined | null) => {
-      const v = noise.map(pick).filter((x): x is number => typeof x === 'number');
-      return `mean ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(1)} max ${Math.max(...v).toFixed(1)}`;
-    };
-    const notUp = noise.filter((s) => s.status !== 'up').length;
-    console.log(`noise: ${snapshots} snapshots (${notUp} not up): loss % ${stat((s) => s.lossPct)}, jitter ms ${stat((s) => s.jitterMs)}, latency ms ${stat((s) => s.latencyMs)}`);
-    console.log(`noise: ${of('noise').length} incidents, ${await transitions('noise', 'suspect')} suspicions, ${await transitions('noise', 'degraded')} degraded`);
-    console.log(`flap: ${flapIncidents.map((i) => `${i._id} (${i.trigger}, ${i.state})`).join(', ') || 'no incident'}; ${await transitions('flap', 'down')} down transitions, ${await transitions('flap', 'flapping')} flapping, ${flappingNotices} flapping notice(s)`);
+  })();
+  while (Date.now() < endAt) {
+    await sleep(Math.min(REPORT_EVERY_MS, endAt - Date.now()));
+    const count = async (routes: string) => models.Incident.countDocuments({ routes });
     console.log(
-      `BENCH soak minutes=${minutes} false_incidents=${of('noise').length} flap_incidents=${flapIncidents.length} flaps=${flaps} flapping_notices=${flappingNotices} noise_snapshots=${snapshots}`,
+      `${Math.round((Date.now() - started) / 1000)} s: noise incidents ${await count('noise')}, flap incidents ${await count('flap')} after ${flaps} flaps, snapshots ${rig.sweeper.stats().snapshots.written}`,
     );
-  } finally {
-    stopFlapping = true;
-    await rig.stop();
-    await flapTb.down();
-    await db.stop();
   }
-}
+  await flapping;
+
+  const incidents = await models.Incident.find({}, { routes: 1, trigger: 1, state: 1 }).lean();
+  const of = (route: string) => incidents.filter((i) => i.routes.includes(route));
+  const flapIncidents = of('flap');
+  const transitions = async (routeId: string, kind: 'suspect' | 'degraded' | 'down' | 'flapping') => models.RouteTransition.countDocuments({ routeId, kind });
+  const flappingNotices = await models.Notification.countDocuments({ kind: 'flapping', incidentId: { $in: flapIncidents.map((i) => i._id) } });
+  const noise = await models.RouteHealthSnapshot.find({ routeId: 'noise' }, { status: 1, lossPct: 1, jitterMs: 1, latencyMs: 1 }).lean();
+  const snapshots = noise.length;
+  const stat = (pick: (s: (typeof noise)[number]) => number | undefined | null) => {
+    const v = noise.map(pick).filter((x): x is number => typeof x === 'number');
+    return `mean ${(v.reduce((a, b) => a + b, 0) / v.length).toFixed(1)} max ${Math.max(...v).toFixed(1)}`;
+  };
+  const notUp = noise.filter((s) => s.status !== 'up').length;
+  console.log(`noise: ${snapshots} snapshots (${notUp} not up): loss % ${stat((s) => s.lossPct)}, jitter ms ${stat((s) => s.jitterMs)}, latency ms ${stat((s) => s.latencyMs)}`);
+  console.log(`noise: ${of('noise').length} incidents, ${await transitions('noise', 'suspect')} suspicions, ${await transitions('noise', 'degraded')} degraded`);
+  console.log(`flap: ${flapIncidents.map((i) => `${i._id} (${i.trigger}, ${i.state})`).join(', ') || 'no incident'}; ${await transitions('flap', 'down')} down transitions, ${await transitions('flap', 'flapping')} flapping, ${flappingNotices} flapping notice(s)`);
+  const problems = [
+    ...(of('noise').length === 0 ? [] : [`the lossy route that must not page opened ${of('noise').length} incident(s)`]),
+    ...(flapIncidents.length === 1 ? [] : [`the flapping route opened ${flapIncidents.length} incidents, not 1`]),
+  ];
+  return {
+    problems,
+    fields: { minutes, false_incidents: of('noise').length, flap_incidents: flapIncidents.length, flaps, flapping_notices: flappingNotices, noise_snapshots: snapshots },
+  };
+};

@@ -32,7 +32,8 @@ export interface OutageRig {
   stop(): Promise<void>;
 }
 
-export function rigRouteFile(tb: Testbed, failbackDelaySec: number): string {
+/** `flapping`: the class's flapping rule, when not the default (4 times down within 300 s). */
+export function rigRouteFile(tb: Testbed, failbackDelaySec: number, opts: { flapping?: { transitions: number; windowSec: number } } = {}): string {
   const prefix = `${tb.targets[0]!.split('.').slice(0, 3).join('.')}.0/24`;
   const edge = `${tb.prefix}edge`;
   return `version: 1
@@ -40,7 +41,7 @@ classes:
   - id: fast
     thresholds: { latencyMs: 100, lossPct: 20, jitterMs: 30 }
     debounce: { failuresToSuspect: 1, failuresToDown: 2, recoveriesToUp: 2, graceSec: 0 }
-teams:
+${opts.flapping ? `    flapping: { transitions: ${opts.flapping.transitions}, windowSec: ${opts.flapping.windowSec} }\n` : ''}teams:
   - { id: net, name: Net, contact: net@example.com, notify: [{ platform: console, target: noc, minSeverity: info }] }
 failoverPolicies:
   - id: edge-static

@@ -41,3 +41,19 @@ export function processesMentioning(needle: string): number[] {
     })
     .map(Number);
 }
+
+/** Pids of live processes whose environment has name=value (a token a test gives a run, which every process it starts inherits). */
+export function processesWithEnv(name: string, value: string): number[] {
+  const needle = `${name}=${value}`;
+  return fs
+    .readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d) && Number(d) !== process.pid)
+    .filter((d) => {
+      try {
+        return fs.readFileSync(`/proc/${d}/environ`, 'utf8').split('\0').includes(needle) && !isZombie(Number(d));
+      } catch {
+        return false; // exited while we looked
+      }
+    })
+    .map(Number);
+}

@@ -87,7 +87,13 @@ export async function removeNetwork(plan: Plan): Promise<void> {
   // Normally gone with the edge namespace; left over if `up` failed half-way. Its root routes
   // disappear with it.
   const hostIf = plan.links.uplink.peerIf;
-  if (fs.existsSync(`/sys/class/net/${hostIf}`)) await ip(null, ['link', 'delete', hostIf]);
+  if (fs.existsSync(`/sys/class/net/${hostIf}`)) {
+    await ip(null, ['link', 'delete', hostIf]).catch((err: unknown) => {
+      // The kernel destroys the pair of a deleted namespace in the background: it can vanish
+      // between the check and the delete.
+      if (!(err instanceof CommandError && /Cannot find device/.test(err.stderr))) throw err;
+    });
+  }
 }
 
 interface IpRoute {
