@@ -7,6 +7,7 @@ import { postSigned, slashCommandRequest } from '../support/slack-requests';
 import { BOT } from '../support/slack-conversations';
 import { startSlackSimulator, type SimRequest, type SlackSimulator } from '../support/slack-simulator';
 import { until } from '../support/until';
+import { outageState } from '../../workflows/messages';
 
 /**
  * Slack answers every Web API call with 429 (Retry-After) or a 5xx for two minutes, on the
@@ -101,11 +102,15 @@ it('Slack down for 2 minutes during an outage: escalation and fail-over on time,
     context: () => JSON.stringify(sim.requests.slice(-5)),
   });
 
-  // Resolved from the incident channel by slash command (still failed over: one executor run).
+  // Resolved from the incident channel by slash command while still failed over: the outage
+  // resolves once the link is back and the route has failed back (docs/outage-lifecycle.md, rule 5).
   const channelRecord = (await models.SlackIncidentChannel.findById(incidentId).lean())!;
   const resolveCommand = slashCommandRequest({ signingSecret: SIGNING_SECRET, text: 'resolve carrier fixed it', userId: 'U0ALICE', channelId: channelRecord.channelId!, responseUrl: sim.responseUrl() });
   expect((await postSigned(bot.url, resolveCommand)).status).toBe(200);
-  expect((await rig.client.workflow.getHandle(rig.outageWorkflowId()).result()).phase).toBe('resolved');
+  const handle = rig.client.workflow.getHandle(rig.outageWorkflowId());
+  await until('the resolution requested', async () => ((await handle.query(outageState)).resolveRequestedBy ? true : undefined), 30_000);
+  await tb.heal('primary');
+  expect((await handle.result()).phase).toBe('resolved');
   await until('the resolution delivered', () => models.Notification.exists({ incidentId, kind: 'resolved', complete: true }), 60_000);
   await until('the packet shared', () => [...sim.files.values()].some((f) => f.channel === channelRecord.channelId && f.filename === `${incidentId}.pdf`), 60_000);
 
@@ -126,7 +131,7 @@ it('Slack down for 2 minutes during an outage: escalation and fail-over on time,
   );
 
   expect(incidents).toBe(1);
-  expect(notifications.map((n) => n.kind).sort()).toEqual(['escalated', 'failed_over', 'opened', 'resolved']);
+  expect(notifications.map((n) => n.kind).sort()).toEqual(['escalated', 'failed_back', 'failed_over', 'opened', 'resolved']);
   // Each delivered once to every destination, and to Slack only once Slack was back (the console shows what pages nobody).
   for (const n of notifications) {
     expect(n).toMatchObject({ complete: true });
@@ -151,11 +156,11 @@ it('Slack down for 2 minutes during an outage: escalation and fail-over on time,
       `${incidentId}:alert:incident-channel`,
       `${incidentId}:checklist:link-down`,
       `${incidentId}:escalated:0:timeline`,
-      `${incidentId}:failed_over:tb-route:timeline`,
+      `${incidentId}:failed_over:tb-route:auto-1:timeline`,
+      `${incidentId}:failed_back:tb-route:auto-1:timeline`,
       `${incidentId}:resolution`,
       `${incidentId}:resolved:timeline`,
     ].sort(),
   );
-  expect(executorRuns).toBe(1);
-  await tb.heal('primary');
+  expect(executorRuns).toBe(2); // the fail-over and the fail-back
 }, 420_000);
