@@ -18,6 +18,8 @@ export interface LaneJob {
   seed: number;
   workflowCodePath: string;
   maxFailures: number;
+  /** Shrink a failing history before reporting it (off: report it as generated, and go on sooner). */
+  shrink: boolean;
   /** Replays one failure (`seed` with this fast-check path) instead of generating. */
   path?: string;
 }
@@ -91,7 +93,7 @@ export async function runLane(job: LaneJob, log: (line: string) => void): Promis
   let seed = job.seed;
   try {
     while (done < job.sequences && failures.length < job.maxFailures) {
-      const details = await fc.check(property, { numRuns: job.sequences - done, seed, ...(job.path ? { path: job.path, endOnFailure: true } : {}) });
+      const details = await fc.check(property, { numRuns: job.sequences - done, seed, endOnFailure: !job.shrink || job.path !== undefined, ...(job.path ? { path: job.path } : {}) });
       done += details.failed ? details.numRuns : job.sequences - done;
       if (!details.failed) break;
       const error = details.errorInstance;

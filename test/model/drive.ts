@@ -79,8 +79,12 @@ export interface Observation {
 /** MODEL_TRACE=steps prints each step of each history as it is played. */
 const trace = process.env.MODEL_TRACE === 'steps' ? (line: string) => console.log(`  ${new Date().toISOString()} ${line}`) : () => undefined;
 
-/** Wall time a time jump, an update's acceptance or a query may take before the clock counts as held. */
-const CLOCK_WALL_MS = 20_000;
+/**
+ * Wall time a time jump, an update's acceptance or a query may take before the clock counts as
+ * held. Above the longest activity timeout but the executor's (30 s): an activity cut off by a
+ * worker restart is waited for until its timeout, and time does not skip while it is outstanding.
+ */
+const CLOCK_WALL_MS = 45_000;
 /** How often a waiting call looks for a workflow task that failed (it would fail again and again). */
 const TASK_FAILURE_POLL_MS = 1500;
 
@@ -321,6 +325,11 @@ export async function playHistory(lane: Lane, history: History): Promise<Observa
 
     const described = await handle.describe().catch(() => undefined);
     if (described) runIds.add(described.runId);
+    if (clockHeld && process.env.MODEL_TRACE === 'steps') {
+      const events = (await handle.fetchHistory()).events ?? [];
+      trace(`clock held; pending activities: ${JSON.stringify(described?.raw.pendingActivities?.map((a) => [a.activityType?.name, a.state, a.attempt]))}`);
+      for (const e of events.slice(-12)) trace(`  ${String(e.eventId)} ${Object.keys(e).find((k) => k.endsWith('Attributes'))}`);
+    }
     const runs = await readRuns(env.client, workflowId, [...runIds]);
     const lastRun = runs.find((r) => r.runId === described?.runId);
     const final = { status: described?.status.name ?? 'NONE', state: described?.status.name === 'RUNNING' ? await stateNow() : lastRun?.result };

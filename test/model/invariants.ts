@@ -192,7 +192,7 @@ export const invariants: Invariant[] = [
   {
     name: 'f',
     says: 'no notification key is delivered twice',
-    check: (o) => o.world.redeliveries.map((d) => `${d.key} (${d.input.kind}) asked for again by another activity of the same run after it was delivered: the second message is lost`),
+    check: (o) => o.world.redeliveries.map((d) => `${d.key} (${d.input.kind}) asked for again with another message after it was delivered: "${d.input.text}" is lost`),
   },
   {
     name: 'g',

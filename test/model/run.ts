@@ -7,13 +7,14 @@ import type { LaneJob, LaneReport } from './check-lane';
 import { invariants } from './invariants';
 
 /**
- * npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F]
+ * npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F] [--shrink no]
  *
  * The model-based test of the outage lifecycle (docs/outage-lifecycle.md): N generated histories
  * played on Temporal's time-skipping test server against the real workflow code, split over L
  * lanes (processes, each with its own server and workers and a seed derived from S), every
  * history checked against the invariants. --path replays one failure (with its seed); --commit
- * tests the workflows/ of a git revision instead of the working tree. The last line is
+ * tests the workflows/ of a git revision instead of the working tree; --shrink no reports failing
+ * histories as generated (a survey of many failures is faster). The last line is
  * `MODEL sequences=N failures=F invariants=K`; the exit code is 1 when any history failed.
  */
 
@@ -24,13 +25,14 @@ interface Options {
   path?: string;
   commit?: string;
   maxFailures: number;
+  shrink: boolean;
 }
 
-const USAGE = 'usage: npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F]';
+const USAGE = 'usage: npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F] [--shrink no]';
 const ROOT = path.resolve(__dirname, '../..');
 
 export function parseOptions(argv: string[]): Options {
-  const options: Options = { sequences: 100, seed: Date.now() % 2 ** 31, lanes: Math.max(1, Math.min(3, os.cpus().length)), maxFailures: 3 };
+  const options: Options = { sequences: 100, seed: Date.now() % 2 ** 31, lanes: Math.max(1, Math.min(3, os.cpus().length)), maxFailures: 3, shrink: true };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i]!, argv[i + 1]];
     if (value === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -44,6 +46,10 @@ export function parseOptions(argv: string[]): Options {
     else if (flag === '--max-failures') options.maxFailures = int();
     else if (flag === '--path') options.path = value;
     else if (flag === '--commit') options.commit = value;
+    else if (flag === '--shrink') {
+      if (value !== 'yes' && value !== 'no') throw new Error(`--shrink takes yes or no, not "${value}"\n${USAGE}`);
+      options.shrink = value === 'yes';
+    }
     else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
   if (options.sequences < 1 || options.lanes < 1 || options.maxFailures < 1) throw new Error(`--sequences, --lanes and --max-failures must be at least 1\n${USAGE}`);
@@ -89,6 +95,7 @@ export async function runModel(options: Options): Promise<{ sequences: number; f
     seed: options.path ? options.seed : (options.seed + lane * 1_000_003) | 0,
     workflowCodePath,
     maxFailures: options.maxFailures,
+    shrink: options.shrink,
     ...(options.path ? { path: options.path } : {}),
   })).filter((job) => job.sequences > 0);
   console.log(`model: ${options.sequences} histories on ${jobs.length} lanes, seed ${options.seed}, workflows from ${options.commit ? `commit ${options.commit}` : 'the working tree'}`);

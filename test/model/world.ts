@@ -87,7 +87,7 @@ export class World {
   chatDownUntil = 0;
   readonly notifyCalls: { input: NotifyInput; at: number; caller: string; attempt: number; outcome: 'delivered' | 'duplicate' | 'failed' }[] = [];
   readonly deliveries = new Map<string, Delivery>();
-  /** A key asked for again by another activity of the same run after it was delivered (invariant f). */
+  /** A delivered key asked for again with another message (invariant f). */
   readonly redeliveries: Delivery[] = [];
   readonly incidents = new Map<string, IncidentDoc>();
   readonly openCalls: { input: OpenIncidentInput; at: number }[] = [];
@@ -180,11 +180,11 @@ export class World {
     }
     const delivered = this.deliveries.get(input.idempotencyKey);
     if (delivered) {
-      // The real activity delivers a key once. Asked for again by another activity of the same run,
-      // the workflow reused a key for a second message, which is silently lost. (A run that
-      // continued as new may ask again for what its predecessor sent: that is what keys are for.)
-      const runOf = (c: string) => c.split('/')[0];
-      if (delivered.caller !== caller && runOf(delivered.caller) === runOf(caller)) this.redeliveries.push({ key: input.idempotencyKey, input, at, caller });
+      // The real activity delivers a key once. Asked for again with another message, the workflow
+      // reused a key for news it meant to send, and that news is silently lost. (The same message
+      // again is what keys are for: a resent request, a run that continued as new.)
+      const said = (n: NotifyInput) => JSON.stringify([n.kind, n.text, n.page, n.targets]);
+      if (said(delivered.input) !== said(input)) this.redeliveries.push({ key: input.idempotencyKey, input, at, caller });
       this.notifyCalls.push({ input, at, caller, attempt, outcome: 'duplicate' });
       return { duplicate: true, deliveries: [] };
     }
