@@ -5,7 +5,7 @@ import { isolateSuite, isolationEnv } from '../support/suite-isolation';
 import { slackEnv, startTestSlackBot, SIGNING_SECRET } from '../support/slack-bot-rig';
 import { postSigned, slashCommandRequest } from '../support/slack-requests';
 import { BOT } from '../support/slack-conversations';
-import { startSlackSimulator, type SimRequest, type SlackSimulator } from '../support/slack-simulator';
+import { postsByKey, startSlackSimulator, type SimRequest, type SlackSimulator } from '../support/slack-simulator';
 import { until } from '../support/until';
 import { outageState } from '../../workflows/messages';
 
@@ -63,16 +63,6 @@ function retryAfterViolations(requests: SimRequest[]): SimRequest[] {
   return requests.filter((r, i) => requests.slice(0, i).some((l) => l.status === 429 && l.method === r.method && r.at < l.at + l.retryAfterSec! * 1000));
 }
 
-/** Messages the bot posted, by the notification key in their metadata (post-once.ts). */
-function postsByKey(): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const m of sim.messages.values()) {
-    const key = m.bot_id ? m.metadata?.event_payload.key : undefined;
-    if (typeof key === 'string') counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
-}
-
 it('Slack down for 2 minutes during an outage: escalation and fail-over on time, every notification delivered once afterwards', async () => {
   const { tb } = rig;
   const window = sim.outage([...FAILURES], SLACK_DOWN_MS);
@@ -119,7 +109,7 @@ it('Slack down for 2 minutes during an outage: escalation and fail-over on time,
   const executorRuns = await models.ExecutorRun.countDocuments();
   const refused = sim.requests.filter((r) => r.status !== 200);
   const violations = retryAfterViolations(sim.requests);
-  const posts = postsByKey();
+  const posts = postsByKey(sim);
   const duplicates = [...posts.values()].reduce((n, c) => n + c - 1, 0);
   const incidentChannels = [...sim.channels.values()].filter((c) => c.name.startsWith(incidentId));
   const failedDeliveries = await models.TimelineEvent.countDocuments({ incidentId, kind: 'notification_failed' });

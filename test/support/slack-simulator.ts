@@ -122,6 +122,16 @@ export interface SlackSimulator {
   close(): Promise<void>;
 }
 
+/** How many times the bot posted each notification key (StateTrace puts it in the message metadata: post-once.ts). */
+export function postsByKey(sim: Pick<SlackSimulator, 'messages'>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const m of sim.messages.values()) {
+    const key = m.bot_id ? m.metadata?.event_payload.key : undefined;
+    if (typeof key === 'string') counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
 const USERS = [
   { id: 'U0ALICE', name: 'alice', real_name: 'Alice Admin', email: 'alice@example.com' },
   { id: 'U0BOB', name: 'bob', real_name: 'Bob Responder', email: 'bob@example.com' },
