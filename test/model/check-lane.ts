@@ -20,6 +20,8 @@ export interface LaneJob {
   maxFailures: number;
   /** Shrink a failing history before reporting it (off: report it as generated, and go on sooner). */
   shrink: boolean;
+  /** Options a replay of this lane's failures needs besides seed and path (e.g. the commit tested). */
+  replayOptions: string;
   /** Replays one failure (`seed` with this fast-check path) instead of generating. */
   path?: string;
 }
@@ -109,7 +111,7 @@ export async function runLane(job: LaneJob, log: (line: string) => void): Promis
       log(
         [
           `MODEL FAILURE lane=${job.lane} invariants=${failure.invariants.join(',')} seed=${failure.seed} path=${failure.path} (after ${details.numShrinks} shrinks)`,
-          `  replay: npm run test:model -- --seed ${failure.seed} --path ${failure.path}`,
+          `  replay: npm run test:model -- --seed ${failure.seed} --path ${failure.path}${job.replayOptions}`,
           `  history: ${failure.history}`,
           ...failure.found.map((f) => `  ${f}`),
         ].join('\n'),

@@ -96,6 +96,7 @@ export async function runModel(options: Options): Promise<{ sequences: number; f
     workflowCodePath,
     maxFailures: options.maxFailures,
     shrink: options.shrink,
+    replayOptions: options.commit ? ` --commit ${options.commit}` : '',
     ...(options.path ? { path: options.path } : {}),
   })).filter((job) => job.sequences > 0);
   console.log(`model: ${options.sequences} histories on ${jobs.length} lanes, seed ${options.seed}, workflows from ${options.commit ? `commit ${options.commit}` : 'the working tree'}`);
