@@ -95,7 +95,7 @@ export async function runLane(job: LaneJob, log: (line: string) => void): Promis
   let seed = job.seed;
   try {
     while (done < job.sequences && failures.length < job.maxFailures) {
-      const details = await fc.check(property, { numRuns: job.sequences - done, seed, endOnFailure: !job.shrink || job.path !== undefined, ...(job.path ? { path: job.path } : {}) });
+      const details = await fc.check(property, { numRuns: job.sequences - done, seed, endOnFailure: !job.shrink, ...(job.path ? { path: job.path } : {}) });
       done += details.failed ? details.numRuns : job.sequences - done;
       if (!details.failed) break;
       const error = details.errorInstance;
