@@ -19,7 +19,7 @@ it(`the outage lifecycle keeps its invariants over ${SEQUENCES} generated histor
   });
   const output = `${run.stdout}${run.stderr}`;
   const line = output.trim().split('\n').filter((l) => l.startsWith('MODEL sequences=')).at(-1);
-  if (run.status !== 0 || !line) console.log(output.slice(-20_000));
+  if (run.status !== 0 || !line) console.log(output.slice(-30_000));
   expect(line).toBe(`MODEL sequences=${SEQUENCES} failures=0 invariants=9`);
   expect(run.status).toBe(0);
 }, 9 * 60_000);

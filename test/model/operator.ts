@@ -10,7 +10,7 @@ export interface RequestRecord {
   step: number;
   requestId?: string;
   routeId?: string;
-  /** An earlier request with this id had been answered before this one was sent. */
+  /** An earlier request with this id (same kind, same route) had been answered before this one was sent. */
   resend: boolean;
   concurrent: boolean;
   /** Server time it was sent. */
@@ -27,6 +27,9 @@ export interface RequestRecord {
 }
 
 const OPERATOR = { platform: 'slack' as const, id: 'U-model', name: 'model' };
+
+/** A platform's request id names one request: the model's small pool of ids is per kind and route. */
+const requestKey = (kind: string, { requestId, routeId }: { requestId?: string; routeId?: string }) => `${kind}:${routeId ?? ''}:${requestId}`;
 
 /**
  * A person at the chat front end: each request is a Temporal update of the outage, as the command
@@ -72,7 +75,7 @@ export class Operator {
       step,
       requestId: opts.requestId,
       routeId: opts.routeId,
-      resend: opts.requestId !== undefined && this.answered.has(`${kind}:${opts.requestId}`),
+      resend: opts.requestId !== undefined && this.answered.has(requestKey(kind, opts)),
       concurrent: opts.concurrent,
       sentAt: await this.clock.now(),
       before: await this.stateNow(),
@@ -88,7 +91,7 @@ export class Operator {
       void update.result().then(
         (answer) => {
           settle({ answer: answer as RequestRecord['answer'] });
-          if (opts.requestId) this.answered.add(`${kind}:${opts.requestId}`);
+          if (opts.requestId) this.answered.add(requestKey(kind, opts));
         },
         (err: unknown) => settle({ refused: (err as Error).message }),
       );
@@ -99,7 +102,8 @@ export class Operator {
   }
 
   private send(kind: RequestRecord['kind'], opts: { requestId?: string; routeId?: string }): Promise<WorkflowUpdateHandle<unknown>> {
-    const request = { actor: OPERATOR, ...(opts.requestId ? { requestId: opts.requestId } : {}) };
+    const requestId = opts.requestId === undefined ? undefined : requestKey(kind, opts);
+    const request = { actor: OPERATOR, ...(requestId ? { requestId } : {}) };
     const accepted = { waitForStage: WorkflowUpdateStage.ACCEPTED } as const;
     if (kind === 'ack') return this.handle.startUpdate(acknowledge, { args: [{ actor: OPERATOR }], ...accepted });
     if (kind === 'failover') return this.handle.startUpdate(requestFailover, { args: [{ ...request, routeId: opts.routeId }], ...accepted });

@@ -2,6 +2,7 @@ import { execFileSync, fork } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import readline from 'node:readline';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { LaneJob, LaneReport } from './check-lane';
 import { invariants } from './invariants';
@@ -73,9 +74,24 @@ async function bundle(workflowsDir: string): Promise<string> {
   return file;
 }
 
+/**
+ * The time-skipping server's own diagnostics (its time-lock trace and Java stack traces, printed
+ * when a history held its clock and was abandoned): the history's failure already says so.
+ */
+const SERVER_NOISE = /^(\s+at |\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+\t|java\.|Self Advancing Timer|[A-Z][a-z]{2} \d\d, \d{4} |SEVERE:|INFO:|WARNING:|\s*$)/;
+
+function passOn(from: NodeJS.ReadableStream | null, to: NodeJS.WritableStream): void {
+  if (!from) return;
+  readline.createInterface({ input: from }).on('line', (line) => {
+    if (!SERVER_NOISE.test(line)) to.write(`${line}\n`);
+  });
+}
+
 function runLaneProcess(job: LaneJob): Promise<LaneReport> {
   return new Promise((resolve, reject) => {
-    const child = fork(path.join(__dirname, 'check-lane.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(path.join(__dirname, 'check-lane.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    passOn(child.stdout, process.stdout);
+    passOn(child.stderr, process.stderr);
     let report: LaneReport | undefined;
     child.on('message', (m: LaneReport) => (report = m));
     child.on('error', reject);
