@@ -6,7 +6,8 @@
  * The rules it keeps and the invariants tested against it: docs/outage-lifecycle.md.
  */
 import { allHandlersFinished, condition, continueAsNew, currentUpdateInfo, patched, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
-import type { Actor, NotificationKind, Severity } from '../activities/outage-contract';
+import type { Actor, NotificationKind, NotifyInput, Severity } from '../activities/outage-contract';
+import type { GeneratePacketInput } from '../activities/packets';
 import type { RouteContext } from '../activities/route-directory';
 import { notifier, packets, probes, store } from './activities';
 import { runEscalation } from './escalation';
@@ -46,7 +47,12 @@ export interface OutageInput {
   carried?: Carried;
   /** Transitions a finished run under this workflow id had not read: they start this outage. */
   pending?: RouteTransitionSignal[];
+  /** That run's notifications and packet still being delivered: this run delivers them (same keys). */
+  handover?: Delivery[];
 }
+
+/** A notification or the incident packet, delivered in the background by its idempotency key. */
+export type Delivery = { notice: NotifyInput } | { packet: GeneratePacketInput };
 
 interface Carried {
   state: OutageState;
@@ -76,8 +82,8 @@ export interface Outage {
   executing: number;
   /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
   closing: boolean;
-  /** Notifications still being delivered: the workflow never waits on chat, except before it ends. */
-  deliveries: Set<Promise<void>>;
+  /** Notifications and the packet still being delivered, by key: the workflow never waits on chat, except before it ends. */
+  undelivered: Map<string, Delivery>;
   /** The incident document's writes, one at a time (incident-writer.ts). */
   writes: { chain: Promise<void>; revision: number };
   notify(kind: NotificationKind, text: string, opts?: { targets?: string[]; page?: boolean; key?: string }): Promise<void>;
@@ -94,6 +100,7 @@ export async function outageWorkflow(input: OutageInput): Promise<OutageState> {
   if (!patched('lifecycle-2')) return legacyOutageV1(input);
   const outage = createOutage(input);
   registerHandlers(outage);
+  for (const d of input.handover ?? []) deliver(outage, d);
   if (input.carried) restore(outage, input.carried);
   else {
     outage.inbox.push(...(input.pending ?? []));
@@ -174,14 +181,13 @@ function createOutage(input: OutageInput): Outage {
     failbacks: new Map(),
     executing: 0,
     closing: false,
-    deliveries: new Set(),
+    undelivered: new Map(),
     writes: { chain: Promise.resolve(), revision: 0 },
     nowIso: () => new Date().toISOString(),
     notify(kind, text, opts = {}) {
       if (!state.incidentId) return Promise.resolve();
-      const key = opts.key ?? `${state.incidentId}:${kind}:${uuid4()}`;
-      const input = {
-        idempotencyKey: key,
+      const notice: NotifyInput = {
+        idempotencyKey: opts.key ?? `${state.incidentId}:${kind}:${uuid4()}`,
         incidentId: state.incidentId,
         kind,
         severity: state.severity ?? 'info',
@@ -191,15 +197,7 @@ function createOutage(input: OutageInput): Outage {
         text,
         page: opts.page ?? true,
       };
-      // Delivered in the background: a chat outage (retried for minutes) must not hold up
-      // escalation or fail-over. A delivery that finally fails is on the timeline.
-      track(
-        outage,
-        notifier.notify(input).then(
-          () => undefined,
-          (err: unknown) => outage.timeline('notification_failed', `notification ${kind} could not be delivered: ${(err as Error).message}`, { key: `notification_failed:${key}` }),
-        ),
-      );
+      deliver(outage, { notice });
       return Promise.resolve();
     },
     async timeline(kind, message, opts = {}) {
@@ -381,10 +379,9 @@ async function runUntilResolved(outage: Outage): Promise<void> {
     await condition(() => outage.inbox.length > 0 || mayEnd() || failbackDue(outage) || mustCarryOn(outage));
     if (mustCarryOn(outage)) await carryOn(outage);
     if (outage.inbox.length > 0) await handleTransitions(outage, outage.inbox.splice(0));
-    if (failbackDue(outage)) {
-      startFailbacks(outage);
-      await setPhase(outage, 'recovering');
-    }
+    if (failbackDue(outage)) startFailbacks(outage);
+    // The incident as a whole is recovering once every route is up (or a person asked to resolve) and some still has to fail back.
+    if ((allRecovered(outage) || outage.resolvedBy) && [...outage.routes.values()].some(onBackup)) await setPhase(outage, 'recovering');
     if (!mayEnd()) continue;
     if (outage.resolvedBy) return;
     state.pendingTimers = [{ name: 'resolve when stable', firesAt: new Date(new Date(outage.nowIso()).getTime() + stableMs()).toISOString() }];
@@ -462,11 +459,11 @@ async function markFlapping(outage: Outage, t: RouteTransitionSignal): Promise<v
  * executor (new ones wait: `closing`), no notification, no update handler.
  */
 async function carryOn(outage: Outage): Promise<void> {
-  await condition(() => outage.deliveries.size === 0);
+  await condition(() => outage.undelivered.size === 0);
   outage.closing = true;
   await condition(() => outage.executing === 0 && allHandlersFinished());
   // A notification started meanwhile (an executor's outcome): deliver it first, then try again.
-  if (outage.deliveries.size > 0) {
+  if (outage.undelivered.size > 0) {
     outage.closing = false;
     return;
   }
@@ -503,35 +500,50 @@ async function finish(outage: Outage): Promise<void> {
   ]);
   await outage.notify('resolved', `${summary}. MTTA ${fmt(mttaSec)}, MTTR ${fmt(mttrSec)}`, { key: `${state.incidentId}:resolved` });
   // The incident packet: printed, stored and shared in the background, like a notification.
-  track(
-    outage,
-    packets
-      .generateIncidentPacket({ incidentId: state.incidentId!, idempotencyKey: `${state.incidentId}:packet:resolved` })
-      .catch((err: unknown) => outage.timeline('packet_failed', `incident packet failed: ${(err as Error).message}`, { key: 'packet_failed' })),
-  );
+  deliver(outage, { packet: { incidentId: state.incidentId!, idempotencyKey: `${state.incidentId}:packet:resolved` } });
 }
 
 /**
  * The end of a run. Everything in flight settles first; then, in the same workflow task as the
  * decision to end, the inbox is read once more: an opening transition that arrived meanwhile
- * starts a new outage under this workflow id instead of being lost with this run.
+ * starts a new outage under this workflow id instead of being lost with this run. It does not
+ * wait for this outage's deliveries (a chat platform down can retry them for minutes): the new
+ * run takes them over.
  */
 async function endRun(outage: Outage): Promise<OutageState> {
-  await condition(() => outage.deliveries.size === 0 && outage.executing === 0 && allHandlersFinished());
+  const unreadOpening = () => outage.inbox.some((t) => OPENING.has(t.kind));
+  await condition(() => (outage.undelivered.size === 0 || unreadOpening()) && outage.executing === 0 && allHandlersFinished());
   const unread = outage.inbox.splice(0);
-  if (unread.some((t) => OPENING.has(t.kind))) await continueAsNew<typeof outageWorkflow>({ ...freshInput(outage.input), pending: unread });
+  if (unread.some((t) => OPENING.has(t.kind))) await continueAsNew<typeof outageWorkflow>({ ...freshInput(outage.input), pending: unread, handover: [...outage.undelivered.values()] });
   return { ...outage.state, routes: [...outage.routes.values()] };
 }
 
 /** This run's input without what belonged to this outage only. */
-function freshInput({ carried: _carried, pending: _pending, ...input }: OutageInput): OutageInput {
+function freshInput({ carried: _carried, pending: _pending, handover: _handover, ...input }: OutageInput): OutageInput {
   return input;
 }
 
-/** Keeps a background delivery (notification, packet) until it settles. */
-function track(outage: Outage, delivery: Promise<unknown>): void {
-  const tracked: Promise<void> = delivery.then(() => undefined).finally(() => outage.deliveries.delete(tracked));
-  outage.deliveries.add(tracked);
+/**
+ * Delivers a notification (escalation and fail-over never wait on chat) or the packet in the
+ * background; one that finally fails is on its incident's timeline. Kept by key until settled,
+ * so a run that ends before then can hand it to the next run.
+ */
+function deliver(outage: Outage, delivery: Delivery): void {
+  const failed = (incidentId: string, kind: string, eventId: string, message: string) =>
+    store.appendTimeline({ incidentId, eventId, at: outage.nowIso(), kind, message }).then(() => undefined);
+  const sent =
+    'notice' in delivery
+      ? notifier.notify(delivery.notice).then(
+          () => undefined,
+          (err: unknown) => failed(delivery.notice.incidentId, 'notification_failed', `notification_failed:${delivery.notice.idempotencyKey}`, `notification ${delivery.notice.kind} could not be delivered: ${(err as Error).message}`),
+        )
+      : packets.generateIncidentPacket(delivery.packet).then(
+          () => undefined,
+          (err: unknown) => failed(delivery.packet.incidentId, 'packet_failed', 'packet_failed', `incident packet failed: ${(err as Error).message}`),
+        );
+  const key = 'notice' in delivery ? delivery.notice.idempotencyKey : delivery.packet.idempotencyKey;
+  outage.undelivered.set(key, delivery);
+  void sent.finally(() => outage.undelivered.delete(key));
 }
 
 function secondsSince(fromIso: string | undefined, toIso: string | undefined): number | undefined {
