@@ -101,9 +101,18 @@ function runLaneProcess(job: LaneJob): Promise<LaneReport> {
 }
 
 export async function runModel(options: Options): Promise<{ sequences: number; failures: number; line: string }> {
-  const started = Date.now();
   const workflowsDir = options.commit ? exportCommit(options.commit) : path.join(ROOT, 'workflows');
   const workflowCodePath = await bundle(workflowsDir);
+  try {
+    return await runLanes(options, workflowCodePath);
+  } finally {
+    fs.rmSync(path.dirname(workflowCodePath), { recursive: true, force: true });
+    if (options.commit) fs.rmSync(path.dirname(workflowsDir), { recursive: true, force: true });
+  }
+}
+
+async function runLanes(options: Options, workflowCodePath: string): Promise<{ sequences: number; failures: number; line: string }> {
+  const started = Date.now();
   const share = (lane: number) => Math.floor(options.sequences / options.lanes) + (lane < options.sequences % options.lanes ? 1 : 0);
   const jobs: LaneJob[] = Array.from({ length: options.lanes }, (_, lane) => ({
     lane,
