@@ -261,12 +261,14 @@ function registerHandlers(outage: Outage): void {
 
   setHandler(
     requestFailover,
-    async ({ actor, routeId, pathId, requestId }): Promise<FailoverResult> => {
-      const target = routeId ?? [...outage.routes.keys()][0]!;
-      if (!outage.routes.has(target)) throw new Error(`route ${target} is not part of this outage`);
-      return failOver(outage, target, actor, requestTag(requestId), pathId);
+    async ({ actor, routeId, pathId, requestId }): Promise<FailoverResult> => failOver(outage, routeId ?? [...outage.routes.keys()][0]!, actor, requestTag(requestId), pathId),
+    {
+      // Refused before it is accepted: an error thrown by the handler itself would fail the workflow task.
+      validator: ({ routeId }: { routeId?: string }) => {
+        mustBeOpenAndSteady();
+        if (routeId !== undefined && !outage.routes.has(routeId)) throw new Error(`route ${routeId} is not part of this outage`);
+      },
     },
-    { validator: mustBeOpenAndSteady },
   );
 
   setHandler(
