@@ -387,7 +387,8 @@ async function runUntilResolved(outage: Outage): Promise<void> {
     if (!mayEnd()) continue;
     if (outage.resolvedBy) return;
     state.pendingTimers = [{ name: 'resolve when stable', firesAt: new Date(new Date(outage.nowIso()).getTime() + stableMs()).toISOString() }];
-    if (!(await condition(newInput, stableMs()))) return;
+    // A person's fail-over during the wait moves a route off its primary: not stable any more.
+    if (!(await condition(() => newInput() || !allOnPrimary(), stableMs()))) return;
   }
 }
 
