@@ -40,6 +40,8 @@ export interface OutageState {
   /** When the sweeper saw the first opening transition (MTTA and MTTR count from here). */
   detectedAt?: string;
   actionable?: boolean;
+  /** Someone was paged for this outage (not when it opened inside a maintenance window, until a route outside one joins). */
+  paged?: boolean;
   severity?: Severity;
   trigger?: string;
   /** A route of this outage flapped after it opened (see markFlapping). */

@@ -149,6 +149,7 @@ async function detectAndOpen(outage: Outage): Promise<boolean> {
     { page: !maintenance, targets: openingTargets(ctx), key: `${state.incidentId}:opened` },
   );
   // Flapping, telemetry gaps and maintenance are reported once; they do not escalate or fail over.
+  state.paged = !maintenance;
   state.actionable = !maintenance && (first.kind === 'down' || first.kind === 'degraded');
   if (state.actionable) {
     void runEscalation(outage);
@@ -423,6 +424,7 @@ async function handleTransitions(outage: Outage, transitions: RouteTransitionSig
     await writeIncident(outage, { routes: [...outage.routes.keys()] });
     await outage.timeline('routes_attached', `${ids.length} route(s) joined this incident: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''}`, { data: { routes: ids } });
     await outage.notify('routes_attached', `${ids.length} more route(s) affected (${outage.routes.size} in all)`, { page: false });
+    await pageFirstOutsideMaintenance(outage, joining);
     if (state.actionable) for (const t of joining) if (t.kind === 'down') startAutoFailover(outage, t.routeId);
   }
   for (const [i, t] of transitions.entries()) {
@@ -440,6 +442,30 @@ async function handleTransitions(outage: Outage, transitions: RouteTransitionSig
       route.health = healthOf(t);
       if (!state.flapping && state.trigger !== 'flapping') await markFlapping(outage, t);
     }
+  }
+}
+
+/**
+ * An outage opened inside a maintenance window paged nobody; a route outside any window that
+ * joins it is a real outage: paged now (its own opening notification), escalated and failed over like one.
+ */
+async function pageFirstOutsideMaintenance(outage: Outage, joining: RouteTransitionSignal[]): Promise<void> {
+  const { state } = outage;
+  const now = outage.nowIso();
+  const t = joining.find((j) => !inMaintenance(outage.contexts.get(j.routeId)!, now));
+  if (state.paged || !t) return;
+  const ctx = outage.contexts.get(t.routeId)!;
+  state.paged = true;
+  state.severity = severityOf(t.kind, ctx.route.primary);
+  state.actionable = t.kind === 'down' || t.kind === 'degraded';
+  await writeIncident(outage, { severity: state.severity });
+  await outage.notify(t.kind === 'flapping' ? 'flapping' : t.kind === 'telemetry_gap' ? 'telemetry_gap' : 'opened', `${t.routeId} is ${t.kind} (outside this outage's maintenance window): ${t.detail ?? t.taxonomy.join(', ')}`, {
+    targets: openingTargets(ctx),
+    key: `${state.incidentId}:opened:${t.routeId}`,
+  });
+  if (state.actionable) {
+    state.openedAt = now;
+    void runEscalation(outage);
   }
 }
 
