@@ -202,6 +202,54 @@ describe('outage lifecycle regressions (time-skipping)', () => {
       { executeFailover: executor.executeFailover },
     );
   }, 60_000);
+  it('a route outside maintenance that joins an outage opened inside a maintenance window is paged (model-based test, invariant a)', async () => {
+    const now = await env().currentTimeMs();
+    const window = { start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 3_600_000).toISOString(), reason: 'line card swap' };
+    const contexts = { r0: routeContext('r0', { maintenance: [window], failoverPolicy: undefined }), r1: routeContext('r1', { failoverPolicy: undefined }) };
+    await withOutage(
+      'maintenance-then-join',
+      contexts,
+      () => down,
+      transition('r0', 'down'),
+      async (h, calls) => {
+        await env().sleep('10 seconds');
+        expect(calls.notify.map((n) => [n.kind, n.page])).toEqual([['maintenance', false]]);
+        await h.signal(routeTransition, transition('r1', 'down'));
+        await env().sleep('10 seconds');
+        const pages = calls.notify.filter((n) => n.page);
+        expect(pages.map((n) => [n.kind, n.idempotencyKey.split(':').slice(1).join(':')])).toEqual([['opened', 'opened:r1']]);
+        expect(await h.query(outageState)).toMatchObject({ paged: true, actionable: true, severity: 'critical' });
+        await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+        await h.result();
+      },
+      { key: 'dep:core-rtr-1', dependency: 'core-rtr-1', ...noConfirm },
+    );
+  }, 60_000);
+
+  it('a person’s fail-over while the outage waits to be stable keeps it open until the route is back (model-based test, invariant h)', async () => {
+    const manual = routeContext('r1', { escalationPolicy: undefined, failoverPolicy: { id: 'manual', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'automatic' } });
+    const primary = healablePrimary();
+    await withOutage(
+      'failover-while-stable',
+      { r1: manual },
+      primary.script,
+      transition('r1', 'degraded', 'degraded'),
+      async (h, calls) => {
+        await env().sleep('5 seconds');
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        await env().sleep('30 seconds'); // inside the 2-minute wait for stability
+        expect(await h.executeUpdate(requestFailover, { args: [{ actor: slack('U1'), requestId: 'slack:T1' }] })).toMatchObject({ result: 'failed_over' });
+        await env().sleep('10 minutes');
+        expect((await h.describe()).status.name).toBe('RUNNING');
+        expect((await h.query(outageState)).routes[0]).toMatchObject({ failover: 'done', activePath: 'backup-a' });
+        primary.heal();
+        expect((await h.result()).phase).toBe('resolved');
+        expect(calls.executeFailover.map((c) => c.direction)).toEqual(['failover', 'failback']);
+      },
+      noConfirm,
+    );
+  }, 60_000);
+
   // Last in this file: the attempt held by the closed run completes late, and the time-skipping
   // server keeps counting it as running for a while, which holds its clock for any test after it.
   it('defect 1: a down that arrives while the outage is finishing starts a new outage under the same workflow id at once, and it is paged', async () => {
