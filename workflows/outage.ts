@@ -47,12 +47,10 @@ export interface OutageInput {
   carried?: Carried;
   /** Transitions a finished run under this workflow id had not read: they start this outage. */
   pending?: RouteTransitionSignal[];
-  /** That run's notifications and packet still being delivered: this run delivers them (same keys). */
-  handover?: Delivery[];
 }
 
 /** A notification or the incident packet, delivered in the background by its idempotency key. */
-export type Delivery = { notice: NotifyInput } | { packet: GeneratePacketInput };
+type Delivery = { notice: NotifyInput } | { packet: GeneratePacketInput };
 
 interface Carried {
   state: OutageState;
@@ -100,7 +98,6 @@ export async function outageWorkflow(input: OutageInput): Promise<OutageState> {
   if (!patched('lifecycle-2')) return legacyOutageV1(input);
   const outage = createOutage(input);
   registerHandlers(outage);
-  for (const d of input.handover ?? []) deliver(outage, d);
   if (input.carried) restore(outage, input.carried);
   else {
     outage.inbox.push(...(input.pending ?? []));
@@ -533,29 +530,27 @@ async function finish(outage: Outage): Promise<void> {
 }
 
 /**
- * The end of a run. Everything in flight settles first; then, in the same workflow task as the
- * decision to end, the inbox is read once more: an opening transition that arrived meanwhile
- * starts a new outage under this workflow id instead of being lost with this run. It does not
- * wait for this outage's deliveries (a chat platform down can retry them for minutes): the new
- * run takes them over.
+ * The end of a run. Everything in flight settles first (while a chat platform is down that can
+ * take minutes, and a new outage waits for it); then, in the same workflow task as the decision
+ * to end, the inbox is read once more: an opening transition that arrived meanwhile starts a new
+ * outage under this workflow id instead of being lost with this run.
  */
 async function endRun(outage: Outage): Promise<OutageState> {
-  const unreadOpening = () => outage.inbox.some((t) => OPENING.has(t.kind));
-  await condition(() => (outage.undelivered.size === 0 || unreadOpening()) && outage.executing === 0 && allHandlersFinished());
+  await condition(() => outage.undelivered.size === 0 && outage.executing === 0 && allHandlersFinished());
   const unread = outage.inbox.splice(0);
-  if (unread.some((t) => OPENING.has(t.kind))) await continueAsNew<typeof outageWorkflow>({ ...freshInput(outage.input), pending: unread, handover: [...outage.undelivered.values()] });
+  if (unread.some((t) => OPENING.has(t.kind))) await continueAsNew<typeof outageWorkflow>({ ...freshInput(outage.input), pending: unread });
   return { ...outage.state, routes: [...outage.routes.values()] };
 }
 
 /** This run's input without what belonged to this outage only. */
-function freshInput({ carried: _carried, pending: _pending, handover: _handover, ...input }: OutageInput): OutageInput {
+function freshInput({ carried: _carried, pending: _pending, ...input }: OutageInput): OutageInput {
   return input;
 }
 
 /**
  * Delivers a notification (escalation and fail-over never wait on chat) or the packet in the
- * background; one that finally fails is on its incident's timeline. Kept by key until settled,
- * so a run that ends before then can hand it to the next run.
+ * background; one that finally fails is on its incident's timeline. Kept by key until settled:
+ * a run does not end or continue as new before.
  */
 function deliver(outage: Outage, delivery: Delivery): void {
   const failed = (incidentId: string, kind: string, eventId: string, message: string) =>
