@@ -98,6 +98,7 @@ it('a second outage of the route while the first is finishing with Slack failing
 
   const runs = await readRuns(rig.client, workflowId, [firstRunId]);
   const incidents = await models.Incident.find().sort({ detectedAt: 1 }).lean();
+  await until('both packets shared', () => incidents.every((i) => [...sim.files.values()].some((f) => f.channel && f.filename === `${i._id}.pdf`)), 60_000);
   const notifications = await models.Notification.find().lean();
   const posts = postsByKey(sim);
   // A key posted twice in Slack, or a notification delivered twice to one destination.
