@@ -128,7 +128,7 @@ describe('parseRouteFile', () => {
       ['interface: "-f"', 'routes[0].probes[0].interface: not an interface name (1-15 letters, digits, "_", ".", "@", "+" or "-")'],
       ['interface: a-name-too-long-for-linux', 'routes[0].probes[0].interface: not an interface name (1-15 letters, digits, "_", ".", "@", "+" or "-")'],
       ['interface: "eth 1"', 'routes[0].probes[0].interface: not an interface name (1-15 letters, digits, "_", ".", "@", "+" or "-")'],
-      ['interface: 10.0.0.1', 'routes[0].probes[0].interface: is an address; a source address goes in `source`'],
+      ['interface: 198.18.0.1', 'routes[0].probes[0].interface: is an address; a source address goes in `source`'],
       ['source: eth1', 'routes[0].probes[0].source: not an IP address'],
       ['source: "::1"', 'routes[0].probes[0].source: source and target must be of the same IP version'],
       ['interface: lo, source: 127.0.0.1', 'routes[0].probes[0].source: give interface or source, not both (ping binds to one of them)'],
