@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '../logger';
 import { HOUR_MS, MINUTE_MS, seriesId, type MinuteStats } from '../models/route-health-series';
 import type { Models } from '../models';
@@ -9,6 +10,8 @@ interface PendingHour {
   routeId: string;
   hour: Date;
   minutes: Map<number, MinuteStats>;
+  /** Set once written: the number of the write, stored in the document when it applies. */
+  write?: number;
 }
 
 export interface SeriesWriterStats {
@@ -29,9 +32,14 @@ const CONCURRENCY = 4;
  * commutes, so two sweepers that hand a shard back and forth, or one before and after a
  * restart, add up to the same minute (on the embedded FerretDB, whose updates are not
  * atomic, two flushes of one document at the same instant can lose one of them; a process
- * writes each document once per flush). A failed write keeps its sums for the next flush.
- * What a crash loses is at most the last flush interval of the series; the raw snapshots
- * (written by their own BatchWriter) are complete.
+ * writes each document once per flush).
+ *
+ * A write that fails may still have been applied (the database died after committing it,
+ * before replying). So each write carries a number that the update stores under the
+ * writer's id (`w.<writer>`) and that its filter excludes: a failed write is retried as it
+ * was, before anything newer for that document, and a retry of an applied write matches
+ * nothing. What a crash of the sweeper loses is at most the last flush interval of the
+ * series; the raw snapshots (written by their own BatchWriter) are complete.
  *
  * One update per route and interval, not per snapshot: FerretDB rewrites the whole hour
  * document on every update (~8 ms when full), so per-second updates would not keep up with
@@ -39,6 +47,10 @@ const CONCURRENCY = 4;
  */
 export class SeriesWriter {
   private pending = new Map<string, PendingHour>();
+  /** Writes that failed, outcome unknown: retried unchanged before newer sums of their document. */
+  private readonly unsettled = new Map<string, PendingHour>();
+  private readonly writerId = randomBytes(6).toString('hex');
+  private lastWrite = 0;
   private readonly flusher: PeriodicFlush;
   private readonly failures: RepeatedFailureLog;
   private readonly stats_ = { writes: 0, failedWrites: 0, lastError: undefined as string | undefined };
@@ -78,40 +90,71 @@ export class SeriesWriter {
 
   /** Stops the timer and writes what is left (tries until `timeoutMs`). */
   async stop(timeoutMs = 10_000): Promise<void> {
-    if (!(await this.flusher.stop(() => this.pending.size === 0, timeoutMs))) this.logger.error({ unwritten: this.pending.size }, 'series writer stopped with sums not written');
+    if (!(await this.flusher.stop(() => this.pending.size === 0 && this.unsettled.size === 0, timeoutMs))) this.logger.error({ unwritten: this.pending.size }, 'series writer stopped with sums not written');
   }
 
   stats(): SeriesWriterStats {
-    return { writes: this.stats_.writes, failedWrites: this.stats_.failedWrites, pending: this.pending.size, ...(this.stats_.lastError ? { lastError: this.stats_.lastError } : {}) };
+    return { writes: this.stats_.writes, failedWrites: this.stats_.failedWrites, pending: new Set([...this.pending.keys(), ...this.unsettled.keys()]).size, ...(this.stats_.lastError ? { lastError: this.stats_.lastError } : {}) };
   }
 
   private async writeAll(): Promise<void> {
-    const batch = [...this.pending];
+    const fresh = this.pending;
     this.pending = new Map();
+    const ids = [...new Set([...this.unsettled.keys(), ...fresh.keys()])];
     let next = 0;
     let failed = 0;
     const worker = async () => {
-      while (next < batch.length) {
-        const [id, hour] = batch[next++]!;
-        try {
-          await this.models.RouteHealthSeries.collection.updateOne({ _id: id as never }, seriesUpdate(hour.routeId, hour.hour, hour.minutes), { upsert: true });
-          this.stats_.writes += 1;
-        } catch (err) {
-          // Kept and added again next time. A write that succeeded but whose reply was lost
-          // would count twice: acceptable for chart sums, never for the raw snapshots.
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        const retry = this.unsettled.get(id);
+        const hour = fresh.get(id);
+        if (retry && !(await this.settle(id, retry))) {
           failed += 1;
-          this.stats_.failedWrites += 1;
-          this.stats_.lastError = (err as Error).message;
-          this.keep(id, hour);
+          if (hour) this.keep(id, hour);
+          continue;
         }
+        if (!hour) continue;
+        hour.write = ++this.lastWrite;
+        if (!(await this.settle(id, hour))) failed += 1;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, batch.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, ids.length) }, worker));
     if (failed > 0) this.failures.failed({ failed, err: this.stats_.lastError }, 'series writes failed; kept for the next flush');
     else this.failures.succeeded();
   }
 
-  /** Puts an unwritten hour back, merged with what arrived meanwhile. */
+  /** Writes `hour` once: true when it is applied (now or by an earlier try), false when unknown. */
+  private async settle(id: string, hour: PendingHour): Promise<boolean> {
+    const mark = `w.${this.writerId}`;
+    try {
+      await this.models.RouteHealthSeries.collection.updateOne(
+        { _id: id as never, [mark]: { $ne: hour.write } },
+        { ...seriesUpdate(hour.routeId, hour.hour, hour.minutes), $set: { [mark]: hour.write } },
+        { upsert: true },
+      );
+      return this.settled(id);
+    } catch (err) {
+      // A duplicate key is the upsert finding the document with this write already in it,
+      // or another writer inserting the document first (then this write is not in it).
+      if ((err as { code?: unknown }).code === 11000 && (await this.isApplied(id, mark, hour.write!))) return this.settled(id);
+      this.stats_.failedWrites += 1;
+      this.stats_.lastError = (err as Error).message;
+      this.unsettled.set(id, hour);
+      return false;
+    }
+  }
+
+  private settled(id: string): true {
+    this.unsettled.delete(id);
+    this.stats_.writes += 1;
+    return true;
+  }
+
+  private async isApplied(id: string, mark: string, write: number): Promise<boolean> {
+    return (await this.models.RouteHealthSeries.collection.countDocuments({ _id: id as never, [mark]: write }).catch(() => 0)) > 0;
+  }
+
+  /** Puts sums not yet written back, merged with what arrived meanwhile. */
   private keep(id: string, hour: PendingHour): void {
     const current = this.pending.get(id);
     if (!current) return void this.pending.set(id, hour);

@@ -100,7 +100,66 @@ describe('SeriesWriter', () => {
     expect(await models.RouteHealthSeries.countDocuments()).toBe(0);
     for (const s of all.slice(60)) writer.add(s);
     await writer.stop();
-    expect(writer.stats()).toMatchObject({ writes: 1, pending: 0 });
+    // The failed write again, unchanged, then what came meanwhile.
+    expect(writer.stats()).toMatchObject({ writes: 2, pending: 0 });
+    close(expected(all), await stored());
+  });
+
+  it('does not add again a write the database applied before its reply was lost (FerretDB killed mid-write)', async () => {
+    let lostReplies = 1;
+    const collection = models.RouteHealthSeries.collection;
+    const dying = {
+      RouteHealthSeries: {
+        collection: {
+          updateOne: (async (...args: Parameters<typeof collection.updateOne>) => {
+            const result = await collection.updateOne(...args);
+            if (lostReplies-- > 0) throw new Error('connection closed');
+            return result;
+          }) as typeof collection.updateOne,
+          countDocuments: collection.countDocuments.bind(collection),
+        },
+      },
+    } as unknown as Pick<typeof models, 'RouteHealthSeries'>;
+    const writer = new SeriesWriter(dying, logger);
+    const all = samples('r1', 100);
+    for (const s of all.slice(0, 60)) writer.add(s);
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({ writes: 0, failedWrites: 1, pending: 1 });
+    for (const s of all.slice(60)) writer.add(s);
+    await writer.flush();
+    expect(writer.stats()).toMatchObject({ writes: 2, failedWrites: 1, pending: 0 });
+    close(expected(all), await stored());
+  });
+
+  it('retries a write that lost the race to insert a new document to another writer', async () => {
+    const all = samples('r1', 100);
+    const b = new SeriesWriter(models, logger);
+    all.forEach((s, i) => i % 2 || b.add(s));
+    // b inserts the document while a's upsert, which found none, is about to insert it too.
+    const collection = models.RouteHealthSeries.collection;
+    let raced = false;
+    const late = {
+      RouteHealthSeries: {
+        collection: {
+          updateOne: (async (...args: Parameters<typeof collection.updateOne>) => {
+            if (!raced) {
+              raced = true;
+              await b.flush();
+              const err = Object.assign(new Error('E11000 duplicate key error'), { code: 11000 });
+              throw err;
+            }
+            return collection.updateOne(...args);
+          }) as typeof collection.updateOne,
+          countDocuments: collection.countDocuments.bind(collection),
+        },
+      },
+    } as unknown as Pick<typeof models, 'RouteHealthSeries'>;
+    const racing = new SeriesWriter(late, logger);
+    all.forEach((s, i) => i % 2 && racing.add(s));
+    await racing.flush();
+    expect(racing.stats()).toMatchObject({ writes: 0, failedWrites: 1, pending: 1 });
+    await racing.flush();
+    expect(racing.stats()).toMatchObject({ writes: 1, pending: 0 });
     close(expected(all), await stored());
   });
 });
