@@ -1,4 +1,4 @@
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import type { Actor, ExecuteFailoverResult } from '../activities/outage-contract';
 import type { RouteContext } from '../activities/route-directory';
 import { executor, localProbes, probes, store } from './activities';
@@ -9,8 +9,26 @@ import type { Outage } from './outage';
 /** A failed fail-back is attempted again after the failback delay, doubling up to this. */
 const MAX_FAILBACK_BACKOFF_MS = 30 * 60_000;
 
-/** On a backup path, or on its way there. */
-export const onBackup = (r: OutageRouteState) => r.failover === 'done' || r.failover === 'running';
+const primaryOf = (ctx: RouteContext) => ctx.paths.find((p) => p.role === 'primary');
+
+/**
+ * Off its primary path, or on its way off it: a fail-over running or done, or one that failed
+ * after its executor may have moved the route to a backup that did not verify.
+ */
+export function offPrimary(outage: Outage, r: OutageRouteState): boolean {
+  return r.failover === 'running' || r.failover === 'done' || r.activePath !== primaryOf(outage.contexts.get(r.routeId)!)?.id;
+}
+
+/**
+ * A route whose fail-back loop should be running and is not: failed over and recovered
+ * (through its backup) or a person asked to resolve; or left off its primary by a failed
+ * fail-over, which must not wait for a recovery the dead backup cannot bring.
+ */
+export function failbackDue(outage: Outage, r: OutageRouteState): boolean {
+  if (outage.failbacks.has(r.routeId)) return false;
+  if (r.failover === 'done') return r.health === 'up' || outage.resolvedBy !== undefined;
+  return r.failover === 'failed' && offPrimary(outage, r);
+}
 
 /**
  * Moves a route to its backups in order: run the executor, then verify the backup with probes;
@@ -22,6 +40,9 @@ export const onBackup = (r: OutageRouteState) => r.failover === 'done' || r.fail
 export async function failOver(outage: Outage, routeId: string, actor: Actor, tag: string, pathId?: string): Promise<FailoverResult> {
   const route = outage.routes.get(routeId)!;
   const ctx = outage.contexts.get(routeId)!;
+  // A fail-back of a route a failed fail-over left off its primary may be running: its outcome is the starting point.
+  // (Awaited only then: an await that is not needed would reorder this run's commands against recorded histories.)
+  if (outage.failingBack.has(routeId)) await condition(() => !outage.failingBack.has(routeId));
   if (route.failover === 'done') return { result: 'already_failed_over', routeId, pathId: route.activePath, detail: `already on ${route.activePath}` };
   if (route.failover === 'running') {
     await condition(() => route.failover !== 'running');
@@ -46,6 +67,8 @@ export async function failOver(outage: Outage, routeId: string, actor: Actor, ta
 async function tryBackups(outage: Outage, route: OutageRouteState, ctx: RouteContext, actor: Actor, tag: string, backups: RouteContext['paths']): Promise<FailoverResult> {
   const { routeId } = route;
   const from = route.activePath!;
+  // Where the route may be: a backup the executor moved it to (or may have, outcome unknown) even though it did not verify.
+  let at = from;
   const incidentId = outage.state.incidentId!;
   await outage.timeline('failover_started', `failover of ${routeId} requested by ${actor.name ?? actor.id}`, { actor, key: `failover_started:${routeId}:${tag}` });
   for (const backup of backups) {
@@ -55,10 +78,12 @@ async function tryBackups(outage: Outage, route: OutageRouteState, ctx: RouteCon
       routeId,
       policyId: ctx.failoverPolicy!.id,
       direction: 'failover',
-      fromPathId: from,
+      fromPathId: at,
       toPathId: backup.id,
     });
     const verified = mayHaveWorked(run) ? await probes.verifyPath({ routeId, pathId: backup.id }) : undefined;
+    const before = at;
+    if (verified && !verified.ok) at = backup.id;
     await store.appendAuditEntry({
       idempotencyKey: `failover:${incidentId}:${routeId}:${backup.id}:${tag}`,
       at: new Date(outage.nowIso()),
@@ -69,8 +94,8 @@ async function tryBackups(outage: Outage, route: OutageRouteState, ctx: RouteCon
       routeId,
       outcome: verified?.ok ? 'ok' : 'error',
       reason: verified ? verified.detail : run.detail,
-      before: { path: from },
-      after: { path: verified?.ok ? backup.id : from },
+      before: { path: before },
+      after: { path: at === before ? before : `${backup.id} (did not verify)` },
     });
     if (verified?.ok) {
       route.failover = 'done';
@@ -91,15 +116,22 @@ async function tryBackups(outage: Outage, route: OutageRouteState, ctx: RouteCon
     });
   }
   route.failover = 'failed';
-  await outage.notify('failover_failed', `failover of ${routeId} failed on every backup path: needs a human (a new failover request tries again)`, { key: `${incidentId}:failover_failed:${routeId}:${tag}` });
-  return { result: 'failed', routeId, detail: 'no backup path verified' };
+  // Left where the executor put it, the route would stay on a dead backup after its primary heals.
+  const stranded = at !== from && patched('failover-strands-route');
+  if (stranded) {
+    route.activePath = at;
+    route.waiting = `may be on ${at}, which did not verify: moved back to the primary once the primary has been healthy for ${ctx.failoverPolicy!.failbackDelaySec} s`;
+    await writeIncident(outage, { activePath: at });
+  }
+  const where = stranded ? `; it may be on ${at}: it is moved back to the primary once the primary is healthy` : '';
+  await outage.notify('failover_failed', `failover of ${routeId} failed on every backup path: needs a human (a new failover request tries again)${where}`, { key: `${incidentId}:failover_failed:${routeId}:${tag}` });
+  return { result: 'failed', routeId, pathId: stranded ? at : undefined, detail: 'no backup path verified' };
 }
 
-/** Starts the fail-back loop of every failed-over route that recovered (through its backup), or of all when a person asked to resolve. */
+/** Starts the fail-back loop of every route whose fail-back is due (failbackDue). */
 export function startFailbacks(outage: Outage): void {
   for (const r of outage.routes.values()) {
-    if (r.failover !== 'done' || outage.failbacks.has(r.routeId)) continue;
-    if (r.health !== 'up' && !outage.resolvedBy) continue;
+    if (!failbackDue(outage, r)) continue;
     const loop: Promise<void> = failBack(outage, r.routeId).finally(() => outage.failbacks.delete(r.routeId));
     outage.failbacks.set(r.routeId, loop);
   }
@@ -119,11 +151,14 @@ async function failBack(outage: Outage, routeId: string): Promise<void> {
   let backoffMs = policy.failbackDelaySec * 1000;
   for (;;) {
     await primaryHealthyForDelay(outage, route, ctx);
+    // Not while a person's fail-over of the route runs; its outcome decides what comes next.
+    if (route.failover === 'running') await condition(() => route.failover !== 'running');
     let tag = outage.failbackNow.get(routeId);
-    if (tag === undefined && policy.failbackMode === 'approval' && !outage.resolvedBy) tag = await approval(outage, route, ctx);
+    // Approval is for leaving a working backup; a route left on one that did not verify just goes back.
+    if (tag === undefined && policy.failbackMode === 'approval' && route.failover === 'done' && !outage.resolvedBy) tag = await approval(outage, route, ctx);
     outage.failbackNow.delete(routeId);
     // No executor starts while the run hands over to a new one (the new run starts this loop again).
-    await condition(() => !outage.closing);
+    await condition(() => !outage.closing && route.failover !== 'running');
     route.failbackAttempts = (route.failbackAttempts ?? 0) + 1;
     if (await attemptFailback(outage, route, ctx, tag ?? `auto-${route.failbackAttempts}`)) return;
     route.failbackHealthySince = undefined;
@@ -189,6 +224,7 @@ async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: Rou
   const incidentId = outage.state.incidentId!;
   const from = route.activePath!;
   outage.executing += 1;
+  outage.failingBack.add(routeId);
   try {
     const run = await executor.executeFailover({
       idempotencyKey: `${incidentId}:failback:${routeId}:${tag}`,
@@ -232,6 +268,7 @@ async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: Rou
     return true;
   } finally {
     outage.executing -= 1;
+    outage.failingBack.delete(routeId);
   }
 }
 

@@ -11,7 +11,7 @@ import type { GeneratePacketInput } from '../activities/packets';
 import type { RouteContext } from '../activities/route-directory';
 import { notifier, packets, probes, store } from './activities';
 import { runEscalation } from './escalation';
-import { failOver, onBackup, startFailbacks } from './failover';
+import { failbackDue, failOver, offPrimary, startFailbacks } from './failover';
 import { setPhase, writeIncident } from './incident-writer';
 import { legacyOutageV1 } from './legacy/outage-v1';
 import {
@@ -76,6 +76,8 @@ export interface Outage {
   failbackNow: Map<string, string>;
   /** Fail-back loops running, by route. */
   failbacks: Map<string, Promise<void>>;
+  /** Routes whose fail-back executor runs now: a fail-over of the route waits for it. */
+  failingBack: Set<string>;
   /** Fail-over and fail-back attempts in progress: the run never ends or continues as new under one. */
   executing: number;
   /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
@@ -177,6 +179,7 @@ function createOutage(input: OutageInput): Outage {
     failbackApproved: new Set(),
     failbackNow: new Map(),
     failbacks: new Map(),
+    failingBack: new Set(),
     executing: 0,
     closing: false,
     undelivered: new Map(),
@@ -280,8 +283,8 @@ function registerHandlers(outage: Outage): void {
         await outage.timeline('failback_approved', `failback of ${awaiting.join(', ')} approved by ${actor.name ?? actor.id}`, { actor, key: `failback_approved:${tag}` });
         return { result: 'approved', routes: awaiting };
       }
-      // A fail-back whose last attempt failed: a person's request is a new attempt, now.
-      const failed = [...outage.routes.values()].filter((r) => r.failover === 'done' && (r.failbackAttempts ?? 0) > 0 && outage.failbacks.has(r.routeId));
+      // A fail-back whose last attempt failed, or of a route a failed fail-over left off its primary: a person's request is a new attempt, now.
+      const failed = [...outage.routes.values()].filter((r) => outage.failbacks.has(r.routeId) && ((r.failover === 'done' && (r.failbackAttempts ?? 0) > 0) || r.failover === 'failed'));
       if (failed.length === 0) return { result: 'nothing_to_approve', routes: [] };
       for (const r of failed) outage.failbackNow.set(r.routeId, tag);
       await outage.timeline('failback_requested', `failback of ${failed.map((r) => r.routeId).join(', ')} requested by ${actor.name ?? actor.id}: attempted again now`, { actor, key: `failback_requested:${tag}` });
@@ -296,7 +299,7 @@ function registerHandlers(outage: Outage): void {
       if (outage.resolvedBy) return { result: 'already_resolved' };
       outage.resolvedBy = { actor, note };
       state.resolveRequestedBy = actor;
-      const away = [...outage.routes.values()].filter(onBackup).map((r) => r.routeId);
+      const away = [...outage.routes.values()].filter((r) => offPrimary(outage, r)).map((r) => r.routeId);
       if (away.length === 0) return { result: 'resolved' };
       return {
         result: 'resolving',
@@ -372,16 +375,16 @@ async function runUntilResolved(outage: Outage): Promise<void> {
   const { state } = outage;
   const baseStable = outage.input.stableForMs ?? 120_000;
   const stableMs = () => (state.trigger === 'flapping' || state.flapping ? Math.max(baseStable, 600_000) : baseStable);
-  const allOnPrimary = () => ![...outage.routes.values()].some(onBackup);
+  const allOnPrimary = () => ![...outage.routes.values()].some((r) => offPrimary(outage, r));
   const mayEnd = () => allOnPrimary() && (outage.resolvedBy !== undefined || allRecovered(outage));
   const newInput = () => outage.inbox.length > 0 || outage.resolvedBy !== undefined;
   for (;;) {
-    await condition(() => outage.inbox.length > 0 || mayEnd() || failbackDue(outage) || mustCarryOn(outage));
+    await condition(() => outage.inbox.length > 0 || mayEnd() || anyFailbackDue(outage) || mustCarryOn(outage));
     if (mustCarryOn(outage)) await carryOn(outage);
     if (outage.inbox.length > 0) await handleTransitions(outage, outage.inbox.splice(0));
-    if (failbackDue(outage)) startFailbacks(outage);
+    if (anyFailbackDue(outage)) startFailbacks(outage);
     // The incident as a whole is recovering once every route is up (or a person asked to resolve) and some still has to fail back.
-    if ((allRecovered(outage) || outage.resolvedBy) && [...outage.routes.values()].some(onBackup)) await setPhase(outage, 'recovering');
+    if ((allRecovered(outage) || outage.resolvedBy) && !allOnPrimary()) await setPhase(outage, 'recovering');
     if (!mayEnd()) continue;
     if (outage.resolvedBy) return;
     state.pendingTimers = [{ name: 'resolve when stable', firesAt: new Date(new Date(outage.nowIso()).getTime() + stableMs()).toISOString() }];
@@ -390,9 +393,9 @@ async function runUntilResolved(outage: Outage): Promise<void> {
   }
 }
 
-/** A failed-over route whose fail-back should be running: it recovered (through its backup), or a person asked to resolve. */
-function failbackDue(outage: Outage): boolean {
-  return [...outage.routes.values()].some((r) => r.failover === 'done' && !outage.failbacks.has(r.routeId) && (r.health === 'up' || outage.resolvedBy !== undefined));
+/** Some route's fail-back loop should start (failbackDue). */
+function anyFailbackDue(outage: Outage): boolean {
+  return [...outage.routes.values()].some((r) => failbackDue(outage, r));
 }
 
 /** The history is long (Temporal suggests a new run, or past the input's limit) and no executor is running. */
