@@ -197,7 +197,8 @@ async function primaryHealthyForDelay(outage: Outage, route: OutageRouteState, c
     }
     route.failbackHealthySince = healthySince === undefined ? undefined : new Date(healthySince).toISOString();
     if (healthySince !== undefined && now - healthySince >= delayMs) return;
-    route.waiting = healthySince === undefined ? `primary ${primary.id} not healthy (${check.detail})` : `primary ${primary.id} healthy since ${route.failbackHealthySince}: fails back after ${policy.failbackDelaySec} s of it`;
+    const on = route.failover === 'failed' ? `may be on ${route.activePath}, which did not verify` : `on ${route.activePath}`;
+    route.waiting = `${on}: ${healthySince === undefined ? `primary ${primary.id} not healthy (${check.detail})` : `primary ${primary.id} healthy since ${route.failbackHealthySince}: fails back after ${policy.failbackDelaySec} s of it`}`;
     outage.state.pendingTimers = [{ name: `failback check of ${route.routeId}`, firesAt: new Date(now + checkMs).toISOString() }];
     await condition(() => outage.failbackNow.has(route.routeId), checkMs);
   }

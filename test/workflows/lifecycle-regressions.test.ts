@@ -250,6 +250,37 @@ describe('outage lifecycle regressions (time-skipping)', () => {
     );
   }, 60_000);
 
+  it('a fail-over whose backups do not verify after the executor moved the route keeps the outage open until the route is back on its primary (model-based test, invariant h)', async () => {
+    // Approval policy: moving back from a backup that never worked needs no approval.
+    const approval = routeContext('r1', { escalationPolicy: undefined, failoverPolicy: { id: 'auto', mode: 'automatic', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'approval' } });
+    const primary = healablePrimary(() => down);
+    await withOutage(
+      'failover-strands-route',
+      { r1: approval },
+      primary.script,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await env().sleep('10 seconds');
+        expect((await h.query(outageState)).routes[0]).toMatchObject({ failover: 'failed', activePath: 'backup-b', waiting: expect.stringContaining('may be on backup-b') });
+        expect(calls.updateIncident.at(-1)!.set).toMatchObject({ activePath: 'backup-b' });
+        const answer = await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+        expect(answer).toMatchObject({ result: 'resolving', detail: expect.stringContaining('r1 is still on a backup path') });
+        await env().sleep('10 minutes');
+        expect((await h.describe()).status.name).toBe('RUNNING');
+        primary.heal();
+        expect((await h.result()).phase).toBe('resolved');
+        // Each move starts where the previous one left the route.
+        expect(calls.executeFailover.map((c) => [c.direction, c.fromPathId, c.toPathId])).toEqual([
+          ['failover', 'primary', 'backup-a'],
+          ['failover', 'backup-a', 'backup-b'],
+          ['failback', 'backup-b', 'primary'],
+        ]);
+        expect(calls.notify.filter((n) => n.text.includes('approve'))).toEqual([]);
+      },
+      noConfirm,
+    );
+  }, 60_000);
+
   // Last in this file: the attempt held by the closed run completes late, and the time-skipping
   // server keeps counting it as running for a while, which holds its clock for any test after it.
   it('defect 1: a down that arrives while the outage is finishing starts a new outage under the same workflow id, and it is paged', async () => {
