@@ -204,14 +204,21 @@ describe('outage workflow (time-skipping)', () => {
       primary.heal();
       await h.result();
     });
-    await withOutage('no-backup-verifies', { r2: routeContext('r2') }, () => down, transition('r2', 'down'), async (h, calls) => {
+    const allDown = healablePrimary(() => down);
+    await withOutage('no-backup-verifies', { r2: routeContext('r2') }, allDown.script, transition('r2', 'down'), async (h, calls) => {
       await env.sleep('30 seconds');
       expect(calls.executeFailover.map((c) => c.toPathId)).toEqual(['backup-a', 'backup-b']);
       expect(kinds(calls.notify)).toContain('failover_failed');
-      expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'primary', failover: 'failed' });
-      // Still on its primary path: nothing to wait for.
-      expect(await h.executeUpdate(resolve, { args: [{ actor: ops }] })).toEqual({ result: 'resolved' });
-      await h.result();
+      // The executor moved it each time: it is on backup-b, which does not work, and goes back once the primary heals.
+      expect((await h.query(outageState)).routes[0]).toMatchObject({ activePath: 'backup-b', failover: 'failed' });
+      expect(await h.executeUpdate(resolve, { args: [{ actor: ops }] })).toMatchObject({ result: 'resolving' });
+      allDown.heal();
+      expect((await h.result()).phase).toBe('resolved');
+      expect(calls.executeFailover.map((c) => [c.direction, c.toPathId])).toEqual([
+        ['failover', 'backup-a'],
+        ['failover', 'backup-b'],
+        ['failback', 'primary'],
+      ]);
     });
   }, 120_000);
 
