@@ -1,4 +1,5 @@
 import { condition, patched, sleep } from '@temporalio/workflow';
+import { holdingCarryOn } from './carry-on-hold';
 import type { Outage } from './outage';
 
 /**
@@ -27,10 +28,13 @@ export async function runEscalation(outage: Outage): Promise<void> {
     state.pendingTimers = [{ name: `escalation level ${step.level + 1}`, firesAt: new Date(openedAt + step.atMs).toISOString() }];
     if (await stoppedWithin(stop, waitMs)) break;
     state.escalationLevel = step.level + 1;
-    await outage.timeline('escalated', `escalation level ${step.level + 1}: ${step.notify.join(', ')}`, { key: `escalated:${n}` });
-    await outage.notify('escalated', `not acknowledged: escalation level ${step.level + 1}`, { targets: step.notify, key: `${state.incidentId}:escalated:${n}` });
-    // Counted once the page is on its way: a run continued as new before that fires this step again (same keys).
-    state.escalationStep = n + 1;
+    const fire = async () => {
+      await outage.timeline('escalated', `escalation level ${step.level + 1}: ${step.notify.join(', ')}`, { key: `escalated:${n}` });
+      await outage.notify('escalated', `not acknowledged: escalation level ${step.level + 1}`, { targets: step.notify, key: `${state.incidentId}:escalated:${n}` });
+      // Counted once the page is on its way: a run continued as new before that fires this step again (same keys).
+      state.escalationStep = n + 1;
+    };
+    await (patched('escalation-step-holds-carry-on') ? holdingCarryOn(outage, fire) : fire());
   }
   state.pendingTimers = [];
 }

@@ -1,5 +1,5 @@
 import { condition, patched } from '@temporalio/workflow';
-import type { Actor, ExecuteFailoverResult } from '../activities/outage-contract';
+import type { Actor, ExecuteFailoverResult, VerifyPathResult } from '../activities/outage-contract';
 import type { RouteContext } from '../activities/route-directory';
 import { executor, localProbes, probes, store } from './activities';
 import { setPhase, writeIncident } from './incident-writer';
@@ -184,7 +184,7 @@ async function primaryHealthyForDelay(outage: Outage, route: OutageRouteState, c
   let healthySince = route.failbackHealthySince ? new Date(route.failbackHealthySince).getTime() : undefined;
   for (;;) {
     if (outage.failbackNow.has(route.routeId)) return;
-    const check = await localProbes.verifyPath({ routeId: route.routeId, pathId: primary.id });
+    const check = await checkInTurn(outage, route.routeId, primary.id);
     const now = new Date(outage.nowIso()).getTime();
     if (check.score >= policy.failbackThreshold && check.status !== 'unknown') {
       healthySince ??= now;
@@ -270,6 +270,25 @@ async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: Rou
   } finally {
     outage.executing -= 1;
     outage.failingBack.delete(routeId);
+  }
+}
+
+/**
+ * One failback check (a local activity: one marker, no workflow task of its own). Checks of
+ * several routes run at once; two finishing in one workflow task were resolved in the order
+ * they finished live but in the order they started in replay, and the routes' next commands
+ * swapped (the model test's TMPRL1100 "executeFailover does not match notify", with a worker
+ * that caches nothing). So each check's caller goes on only in the order the checks started.
+ * Outages that started without this keep going on as their checks finish.
+ */
+async function checkInTurn(outage: Outage, routeId: string, pathId: string): Promise<VerifyPathResult> {
+  if (!patched('failback-checks-in-turn')) return localProbes.verifyPath({ routeId, pathId });
+  const ticket = outage.checks.started++;
+  try {
+    return await localProbes.verifyPath({ routeId, pathId });
+  } finally {
+    await condition(() => outage.checks.resumed === ticket);
+    outage.checks.resumed += 1;
   }
 }
 

@@ -78,7 +78,9 @@ export interface Outage {
   failbacks: Map<string, Promise<void>>;
   /** Routes whose fail-back executor runs now: a fail-over of the route waits for it. */
   failingBack: Set<string>;
-  /** Fail-over and fail-back attempts in progress: the run never ends or continues as new under one. */
+  /** Failback checks started, and whose callers have gone on (failover.ts, checkInTurn). */
+  checks: { started: number; resumed: number };
+  /** Fail-over and fail-back attempts and escalation steps in progress: the run never ends or continues as new under one. */
   executing: number;
   /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
   closing: boolean;
@@ -180,6 +182,7 @@ function createOutage(input: OutageInput): Outage {
     failbackNow: new Map(),
     failbacks: new Map(),
     failingBack: new Set(),
+    checks: { started: 0, resumed: 0 },
     executing: 0,
     closing: false,
     undelivered: new Map(),
@@ -286,7 +289,13 @@ function registerHandlers(outage: Outage): void {
       // A fail-back whose last attempt failed, or of a route a failed fail-over left off its primary: a person's request is a new attempt, now.
       const failed = [...outage.routes.values()].filter((r) => outage.failbacks.has(r.routeId) && ((r.failover === 'done' && (r.failbackAttempts ?? 0) > 0) || r.failover === 'failed'));
       if (failed.length === 0) return { result: 'nothing_to_approve', routes: [] };
-      for (const r of failed) outage.failbackNow.set(r.routeId, tag);
+      // A resend of a request that already started an attempt is that attempt, not another under the same keys.
+      const once = patched('failback-request-once');
+      for (const r of failed) {
+        if (once && r.failbackRequests?.includes(tag)) continue;
+        outage.failbackNow.set(r.routeId, tag);
+        if (once) r.failbackRequests = [...(r.failbackRequests ?? []).slice(-9), tag];
+      }
       await outage.timeline('failback_requested', `failback of ${failed.map((r) => r.routeId).join(', ')} requested by ${actor.name ?? actor.id}: attempted again now`, { actor, key: `failback_requested:${tag}` });
       return { result: 'retrying', routes: failed.map((r) => r.routeId) };
     },
