@@ -10,7 +10,8 @@ import { temporal } from '@temporalio/proto';
  * STATETRACE_RECORD_HISTORIES=1). Each folder under it holds outages started on an earlier
  * version, which must still replay: `v1/` before `patched('lifecycle-2')` (the frozen code in
  * workflows/legacy/), `v2/` before the `failover-strands-route` and
- * `escalation-timer-not-cancelled` patches. Behaviour changes to running workflows go behind
+ * `escalation-timer-not-cancelled` patches, `v3/` before `failback-checks-in-turn`,
+ * `failback-request-once` and `escalation-step-holds-carry-on`. Behaviour changes to running workflows go behind
  * `patched()`; the current histories then move to a folder of their own and are recorded again.
  */
 const HISTORIES = path.join(__dirname, 'histories');
@@ -18,6 +19,7 @@ const historyFiles = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).
 const current = historyFiles(HISTORIES);
 const v1 = historyFiles(path.join(HISTORIES, 'v1'));
 const v2 = historyFiles(path.join(HISTORIES, 'v2'));
+const v3 = historyFiles(path.join(HISTORIES, 'v3'));
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
@@ -30,9 +32,10 @@ describe('workflow history replay', () => {
     expect(current.length).toBeGreaterThanOrEqual(27);
     expect(v1.length).toBeGreaterThanOrEqual(18);
     expect(v2.length).toBeGreaterThanOrEqual(26);
+    expect(v3.length).toBeGreaterThanOrEqual(27);
   });
 
-  it.each([...current, ...v1, ...v2].map((f) => path.relative(HISTORIES, f)))('%s replays with the current code', async (file) => {
+  it.each([...current, ...v1, ...v2, ...v3].map((f) => path.relative(HISTORIES, f)))('%s replays with the current code', async (file) => {
     const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(HISTORIES, file)));
     await expect(Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history)).resolves.toBeUndefined();
   }, 60_000);
