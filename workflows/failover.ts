@@ -4,6 +4,7 @@ import type { RouteContext } from '../activities/route-directory';
 import { executor, localProbes, probes, store } from './activities';
 import { setPhase, writeIncident } from './incident-writer';
 import type { FailoverResult, OutageRouteState } from './messages';
+import { historyIsLong } from './history-length';
 import type { Outage } from './outage';
 
 /** A failed fail-back is attempted again after the failback delay, doubling up to this. */
@@ -184,6 +185,8 @@ async function primaryHealthyForDelay(outage: Outage, route: OutageRouteState, c
   let healthySince = route.failbackHealthySince ? new Date(route.failbackHealthySince).getTime() : undefined;
   for (;;) {
     if (outage.failbackNow.has(route.routeId)) return;
+    // A long history that waits for an executor to end before it continues as new does not grow meanwhile.
+    if (outage.checksWaitForCarryOn && outage.executing > 0 && historyIsLong(outage)) await condition(() => outage.executing === 0 || outage.failbackNow.has(route.routeId));
     const check = await checkInTurn(outage, route.routeId, primary.id);
     const now = new Date(outage.nowIso()).getTime();
     if (check.score >= policy.failbackThreshold && check.status !== 'unknown') {

@@ -12,6 +12,7 @@ import type { RouteContext } from '../activities/route-directory';
 import { notifier, packets, probes, store } from './activities';
 import { runEscalation } from './escalation';
 import { failbackDue, failOver, offPrimary, startFailbacks } from './failover';
+import { historyIsLong } from './history-length';
 import { setPhase, writeIncident } from './incident-writer';
 import { legacyOutageV1 } from './legacy/outage-v1';
 import {
@@ -80,6 +81,8 @@ export interface Outage {
   failingBack: Set<string>;
   /** Failback checks started, and whose callers have gone on (failover.ts, checkInTurn). */
   checks: { started: number; resumed: number };
+  /** Failback checks wait while a long history waits for an executor to continue as new (failover.ts). */
+  checksWaitForCarryOn: boolean;
   /** Fail-over and fail-back attempts and escalation steps in progress: the run never ends or continues as new under one. */
   executing: number;
   /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
@@ -183,6 +186,7 @@ function createOutage(input: OutageInput): Outage {
     failbacks: new Map(),
     failingBack: new Set(),
     checks: { started: 0, resumed: 0 },
+    checksWaitForCarryOn: patched('checks-wait-for-carry-on'),
     executing: 0,
     closing: false,
     undelivered: new Map(),
@@ -409,8 +413,7 @@ function anyFailbackDue(outage: Outage): boolean {
 
 /** The history is long (Temporal suggests a new run, or past the input's limit) and no executor is running. */
 function mustCarryOn(outage: Outage): boolean {
-  const info = workflowInfo();
-  return outage.executing === 0 && (info.continueAsNewSuggested || info.historyLength > (outage.input.historyLimit ?? Infinity));
+  return outage.executing === 0 && historyIsLong(outage);
 }
 
 function allRecovered(outage: Outage): boolean {
