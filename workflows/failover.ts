@@ -56,10 +56,16 @@ export async function failOver(outage: Outage, routeId: string, actor: Actor, ta
     const named = pathId === undefined ? '' : ` named ${pathId}`;
     return { result: 'no_backup', routeId, detail: `this route has no failover policy or no backup path${named}` };
   }
+  // A resend of a person's request that already ran gets that run's answer: its keys must not say something else.
+  const once = tag.startsWith('req-') && patched('failover-request-once');
+  const ran = once ? route.failoverRequests?.find((r) => r.tag === tag) : undefined;
+  if (ran) return { result: ran.result, routeId, pathId: route.activePath, detail: 'this request already ran' };
   route.failover = 'running';
   outage.executing += 1;
   try {
-    return await tryBackups(outage, route, ctx, actor, tag, backups);
+    const result = await tryBackups(outage, route, ctx, actor, tag, backups);
+    if (once) route.failoverRequests = [...(route.failoverRequests ?? []).slice(-9), { tag, result: result.result }];
+    return result;
   } finally {
     outage.executing -= 1;
   }

@@ -29,6 +29,8 @@ export interface OutageRouteState {
   autoFailovers?: number;
   /** Fail-back attempts so far; a failed one is attempted again with backoff. */
   failbackAttempts?: number;
+  /** The last people's failover requests that ran, with their answers (a resend runs nothing). */
+  failoverRequests?: { tag: string; result: FailoverResult['result'] }[];
   /** Tags of the last people's failback requests that started an attempt (a resend starts none). */
   failbackRequests?: string[];
   /** Why the route is not on its primary path yet, when it is not (shown by `status`/`incident`). */
