@@ -18,6 +18,8 @@ export interface RunRecord {
   result?: OutageState;
   /** Workflow tasks that failed (a nondeterministic replay, an error in workflow code). */
   taskFailures: string[];
+  /** Workflow tasks the server timed out: the worker's answer never reached it. */
+  taskTimeouts: number;
 }
 
 const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined => {
@@ -63,6 +65,7 @@ function readRun(runId: string, events: temporal.api.history.v1.IHistoryEvent[])
     received: [],
     status: 'running',
     taskFailures: [],
+    taskTimeouts: 0,
   };
   for (const event of events) {
     const signaled = event.workflowExecutionSignaledEventAttributes;
@@ -81,6 +84,7 @@ function readRun(runId: string, events: temporal.api.history.v1.IHistoryEvent[])
     }
     const taskFailed = event.workflowTaskFailedEventAttributes;
     if (taskFailed && isCodeFailure(taskFailed)) record.taskFailures.push(taskFailed.failure?.message ?? String(taskFailed.cause));
+    if (event.workflowTaskTimedOutEventAttributes) record.taskTimeouts++;
     if (event.workflowExecutionFailedEventAttributes) record.taskFailures.push(`the run failed: ${event.workflowExecutionFailedEventAttributes.failure?.message}`);
     if (event.workflowExecutionTerminatedEventAttributes) record.status = 'terminated';
     if (event.workflowExecutionFailedEventAttributes) record.status = 'failed';
