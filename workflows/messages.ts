@@ -62,6 +62,8 @@ export interface OutageState {
   escalationStep: number;
   pendingTimers: { name: string; firesAt: string }[];
   awaitingFailbackApproval: string[];
+  /** The last people's failover and failback requests answered, by kind and tag: a resend gets the same answer and does nothing. */
+  answered?: { key: string; answer: FailoverResult | FailbackResult }[];
 }
 
 export const routeTransition = defineSignal<[RouteTransitionSignal]>('routeTransition');

@@ -269,7 +269,10 @@ function registerHandlers(outage: Outage): void {
 
   setHandler(
     requestFailover,
-    async ({ actor, routeId, pathId, requestId }): Promise<FailoverResult> => failOver(outage, routeId ?? [...outage.routes.keys()][0]!, actor, requestTag(requestId), pathId),
+    async ({ actor, routeId, pathId, requestId }): Promise<FailoverResult> => {
+      const tag = requestTag(requestId);
+      return answerOnce(outage, `failover:${tag}`, () => failOver(outage, routeId ?? [...outage.routes.keys()][0]!, actor, tag, pathId));
+    },
     {
       // Refused before it is accepted: an error thrown by the handler itself would fail the workflow task.
       validator: ({ routeId }: { routeId?: string }) => {
@@ -281,27 +284,9 @@ function registerHandlers(outage: Outage): void {
 
   setHandler(
     approveFailback,
-    async ({ actor, requestId }): Promise<FailbackResult> => {
+    ({ actor, requestId }): Promise<FailbackResult> => {
       const tag = requestTag(requestId);
-      const awaiting = state.awaitingFailbackApproval;
-      if (awaiting.length > 0) {
-        for (const r of awaiting) outage.failbackApproved.add(r);
-        state.awaitingFailbackApproval = [];
-        await outage.timeline('failback_approved', `failback of ${awaiting.join(', ')} approved by ${actor.name ?? actor.id}`, { actor, key: `failback_approved:${tag}` });
-        return { result: 'approved', routes: awaiting };
-      }
-      // A fail-back whose last attempt failed, or of a route a failed fail-over left off its primary: a person's request is a new attempt, now.
-      const failed = [...outage.routes.values()].filter((r) => outage.failbacks.has(r.routeId) && ((r.failover === 'done' && (r.failbackAttempts ?? 0) > 0) || r.failover === 'failed'));
-      if (failed.length === 0) return { result: 'nothing_to_approve', routes: [] };
-      // A resend of a request that already started an attempt is that attempt, not another under the same keys.
-      const once = patched('failback-request-once');
-      for (const r of failed) {
-        if (once && r.failbackRequests?.includes(tag)) continue;
-        outage.failbackNow.set(r.routeId, tag);
-        if (once) r.failbackRequests = [...(r.failbackRequests ?? []).slice(-9), tag];
-      }
-      await outage.timeline('failback_requested', `failback of ${failed.map((r) => r.routeId).join(', ')} requested by ${actor.name ?? actor.id}: attempted again now`, { actor, key: `failback_requested:${tag}` });
-      return { result: 'retrying', routes: failed.map((r) => r.routeId) };
+      return answerOnce(outage, `failback:${tag}`, () => approveOrRetryFailback(outage, actor, tag));
     },
     { validator: mustBeOpenAndSteady },
   );
@@ -321,6 +306,51 @@ function registerHandlers(outage: Outage): void {
     },
     { validator: mustBeOpen },
   );
+}
+
+/** A person's `failback`: approves the fail-backs waiting for approval, else attempts the failed ones again now. */
+async function approveOrRetryFailback(outage: Outage, actor: Actor, tag: string): Promise<FailbackResult> {
+  const { state } = outage;
+  const awaiting = state.awaitingFailbackApproval;
+  if (awaiting.length > 0) {
+    for (const r of awaiting) outage.failbackApproved.add(r);
+    state.awaitingFailbackApproval = [];
+    await outage.timeline('failback_approved', `failback of ${awaiting.join(', ')} approved by ${actor.name ?? actor.id}`, { actor, key: `failback_approved:${tag}` });
+    return { result: 'approved', routes: awaiting };
+  }
+  // A fail-back whose last attempt failed, or of a route a failed fail-over left off its primary: a person's request is a new attempt, now.
+  const failed = [...outage.routes.values()].filter((r) => outage.failbacks.has(r.routeId) && ((r.failover === 'done' && (r.failbackAttempts ?? 0) > 0) || r.failover === 'failed'));
+  if (failed.length === 0) return { result: 'nothing_to_approve', routes: [] };
+  // A resend of a request that already started an attempt is that attempt, not another under the same keys.
+  const once = patched('failback-request-once');
+  for (const r of failed) {
+    if (once && r.failbackRequests?.includes(tag)) continue;
+    outage.failbackNow.set(r.routeId, tag);
+    if (once) r.failbackRequests = [...(r.failbackRequests ?? []).slice(-9), tag];
+  }
+  await outage.timeline('failback_requested', `failback of ${failed.map((r) => r.routeId).join(', ')} requested by ${actor.name ?? actor.id}: attempted again now`, { actor, key: `failback_requested:${tag}` });
+  return { result: 'retrying', routes: failed.map((r) => r.routeId) };
+}
+
+/**
+ * Rule 8: a resend of a person's request (same platform request id, so same tag) gets the answer
+ * the request got and does nothing again — also one that ran nothing, e.g. while another fail-over
+ * was running. Temporal's update-id dedup covers a resend only within one run; this memo is
+ * carried over continue-as-new.
+ */
+function answerOnce<T extends FailoverResult | FailbackResult>(outage: Outage, key: string, act: () => Promise<T>): Promise<T> {
+  const previous = outage.state.answered?.find((a) => a.key === key);
+  // Asked only for a resend: histories from before this rule replay on the old path.
+  if (previous && patched('request-answered-once')) return Promise.resolve(previous.answer as T);
+  // The handler answers with act's own promise, so its answer is sent in the same order as before this rule.
+  const answering = act();
+  answering.then(
+    (answer) => {
+      outage.state.answered = [...(outage.state.answered ?? []).slice(-19), { key, answer }];
+    },
+    () => undefined,
+  );
+  return answering;
 }
 
 /** Adds routes new to this outage (one activity per 200: a dependency can bring hundreds at once). */

@@ -1,5 +1,6 @@
 import type { OutageState } from '../../workflows/messages';
 import type { Observation, RequestRecord, SentTransition } from './drive';
+import { requestKey } from './operator';
 import { OPENING_KINDS, STATUS_OF, type TransitionKind } from './sequence';
 import type { ExecutorRun, IncidentDoc } from './world';
 
@@ -127,9 +128,16 @@ export const invariants: Invariant[] = [
             found.push(`failover request ${r.requestId} at step ${r.step} after ${r.routeId}'s failed run answered ${r.answer?.result} and ran nothing`);
           }
         }
-        if (r.kind === 'failover' && r.resend && !r.before.routes.some((x) => x.failover === 'running')) {
-          const ran = runsIn(o, r.runsBefore, r.runsAtAnswer ?? r.runsBefore).filter((run) => run.input.routeId === r.routeId && run.input.direction === 'failover');
-          if (ran.length > 0) found.push(`resent failover request ${r.requestId} at step ${r.step} ran the executor again (${ran.map((x) => x.key).join(', ')})`);
+        if (r.resend && (r.kind === 'failover' || r.kind === 'failback')) {
+          // A run under the request's tag that did not exist when the resend was sent is the resend's:
+          // the first request's fail-over runs ended before its answer, and a failback request that
+          // started an attempt answered `retrying` (its attempt may start later).
+          const first = o.requests.find((x) => x.kind === r.kind && x.requestId === r.requestId && x.routeId === r.routeId && x.answer);
+          const tag = `:req-${requestKey(r.kind, r)}`;
+          const ran = runsIn(o, r.runsBefore, o.world.executorRuns.size).filter((run) => run.key.endsWith(tag) && run.input.direction === r.kind);
+          if (ran.length > 0 && !(r.kind === 'failback' && first?.answer?.result === 'retrying')) {
+            found.push(`resent ${r.kind} request ${r.requestId} at step ${r.step} ran the executor again (${ran.map((x) => x.key).join(', ')}); the request had answered ${first?.answer?.result}`);
+          }
         }
         if (r.kind === 'failback' && !r.resend) {
           const failedBack = r.before.routes.filter((x) => x.failover === 'done' && lastFailbackFailed(o, x.routeId, r.runsBefore));

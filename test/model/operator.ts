@@ -29,7 +29,7 @@ export interface RequestRecord {
 const OPERATOR = { platform: 'slack' as const, id: 'U-model', name: 'model' };
 
 /** A platform's request id names one request: the model's small pool of ids is per kind and route. */
-const requestKey = (kind: string, { requestId, routeId }: { requestId?: string; routeId?: string }) => `${kind}:${routeId ?? ''}:${requestId}`;
+export const requestKey = (kind: string, { requestId, routeId }: { requestId?: string; routeId?: string }) => `${kind}:${routeId ?? ''}:${requestId}`;
 
 /**
  * A person at the chat front end: each request is a Temporal update of the outage, as the command

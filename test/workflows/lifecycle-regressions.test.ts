@@ -1,3 +1,4 @@
+import { WorkflowUpdateStage } from '@temporalio/client';
 import type { Activities } from '../../activities';
 import type { ExecuteFailoverInput, ExecuteFailoverResult, NotifyInput } from '../../activities/outage-contract';
 import { approveFailback, outageState, requestFailover, resolve, routeTransition } from '../../workflows/messages';
@@ -202,6 +203,69 @@ describe('outage lifecycle regressions (time-skipping)', () => {
       { executeFailover: executor.executeFailover },
     );
   }, 60_000);
+  it('a resend of a fail-over request answered while another fail-over ran runs nothing once that one has failed (model-based test, invariant c)', async () => {
+    const held = gate();
+    let running = false;
+    const keys: string[] = [];
+    // The automatic fail-over's runs are held, then fail; nothing else may run.
+    const executeFailover: Activities['executeFailover'] = async (input) => {
+      keys.push(input.idempotencyKey.split(':').slice(-3).join(':'));
+      running = true;
+      await held.opened;
+      return { ok: false, detail: 'Nexthop has invalid gateway', duplicate: false };
+    };
+    const primary = healablePrimary();
+    await withOutage(
+      'resend-after-other-failover',
+      { r1: routeContext('r1', { escalationPolicy: undefined }) },
+      primary.script,
+      transition('r1', 'down'),
+      async (h) => {
+        await until(() => running, 'the automatic fail-over running');
+        const request = { args: [{ actor: slack('U1'), requestId: 'slack:T1' }] as [{ actor: ReturnType<typeof slack>; requestId: string }] };
+        const first = await h.startUpdate(requestFailover, { ...request, waitForStage: WorkflowUpdateStage.ACCEPTED });
+        held.open();
+        expect(await first.result()).toMatchObject({ result: 'failed', detail: 'another failover was running' });
+        expect(keys).toEqual(['r1:backup-a:auto-1', 'r1:backup-b:auto-1']);
+        // The platform resends T1: the same answer, and no executor run under T1's keys.
+        expect(await h.executeUpdate(requestFailover, request)).toMatchObject({ result: 'failed', detail: 'another failover was running' });
+        expect(keys).toHaveLength(2);
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        primary.heal();
+        await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+        expect((await h.result()).phase).toBe('resolved');
+        expect(keys).toHaveLength(2);
+      },
+      noConfirm,
+      { executeFailover },
+    );
+  }, 60_000);
+
+  it('a resend of a failback request answered "nothing to approve" starts no attempt after a fail-back has failed (model-based test, invariant c)', async () => {
+    const executor = scriptedExecutor([true, false]);
+    const script: PathScript = () => up; // confirmation skipped; the primary is healthy from the start
+    await withOutage(
+      'failback-resend-nothing',
+      { r1: routeContext('r1', { escalationPolicy: undefined }) },
+      script,
+      transition('r1', 'down'),
+      async (h) => {
+        await env().sleep('5 seconds');
+        const request = { args: [{ actor: slack('U7'), requestId: 'slack:T8' }] as [{ actor: ReturnType<typeof slack>; requestId: string }] };
+        expect(await h.executeUpdate(approveFailback, request)).toEqual({ result: 'nothing_to_approve', routes: [] });
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        await env().sleep('150 seconds'); // the first fail-back attempt fails; the backoff is 120 s
+        expect(executor.fresh.map((r) => r.direction)).toEqual(['failover', 'failback']);
+        // The platform resends T8: the answer it got, and no attempt under T8's keys.
+        expect(await h.executeUpdate(approveFailback, request)).toEqual({ result: 'nothing_to_approve', routes: [] });
+        expect((await h.result()).phase).toBe('resolved');
+        expect(executor.fresh.map((r) => r.idempotencyKey).filter((k) => k.includes('T8'))).toEqual([]);
+      },
+      noConfirm,
+      { executeFailover: executor.executeFailover },
+    );
+  }, 60_000);
+
   it('a route outside maintenance that joins an outage opened inside a maintenance window is paged (model-based test, invariant a)', async () => {
     const now = await env().currentTimeMs();
     const window = { start: new Date(now - 3_600_000).toISOString(), end: new Date(now + 3_600_000).toISOString(), reason: 'line card swap' };
