@@ -83,6 +83,8 @@ export interface Outage {
   checks: { started: number; resumed: number };
   /** Failback checks wait while a long history waits for an executor to continue as new (failover.ts). */
   checksWaitForCarryOn: boolean;
+  /** A resend of a person's request gets its recorded answer (rule 8; answerOnce). */
+  answersKept: boolean;
   /** Fail-over and fail-back attempts and escalation steps in progress: the run never ends or continues as new under one. */
   executing: number;
   /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
@@ -187,6 +189,9 @@ function createOutage(input: OutageInput): Outage {
     failingBack: new Set(),
     checks: { started: 0, resumed: 0 },
     checksWaitForCarryOn: patched('checks-wait-for-carry-on'),
+    // Asked at the start: a patch marker in an update handler that answers at once was ordered
+    // differently live and in replay (TMPRL1100, the model test with a worker that caches nothing).
+    answersKept: patched('request-answered-once'),
     executing: 0,
     closing: false,
     undelivered: new Map(),
@@ -340,8 +345,8 @@ async function approveOrRetryFailback(outage: Outage, actor: Actor, tag: string)
  */
 function answerOnce<T extends FailoverResult | FailbackResult>(outage: Outage, key: string, act: () => Promise<T>): Promise<T> {
   const previous = outage.state.answered?.find((a) => a.key === key);
-  // Asked only for a resend: histories from before this rule replay on the old path.
-  if (previous && patched('request-answered-once')) return Promise.resolve(previous.answer as T);
+  // Outages started before this rule keep the old path, so that their histories replay.
+  if (previous && outage.answersKept) return Promise.resolve(previous.answer as T);
   // The handler answers with act's own promise, so its answer is sent in the same order as before this rule.
   const answering = act();
   answering.then(

@@ -95,9 +95,16 @@ export async function runLane(job: LaneJob, log: (line: string) => void): Promis
   const started = Date.now();
   // Quiet: the model's executor hangs and chat outages are retried failures by design.
   Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR', other: 'ERROR' }), forward: {} } } });
-  // A held history's abandoned calls keep retrying after its server is replaced; they fail then.
+  // A held history's abandoned calls keep retrying after its server is replaced, and the client
+  // polls on for an update a server dropped with a timed-out task: they fail then, outside any
+  // history (the histories are judged by their invariants).
   process.on('uncaughtException', (err) => {
-    if (!/Channel has been shut down/.test(err.message)) throw err;
+    if (/Channel has been shut down/.test(err.message)) return;
+    if (err.name === 'WorkflowNotFoundError' && /^update .* not found$/.test(err.message)) {
+      log(`lane ${job.lane}: an abandoned call failed: ${err.message}`);
+      return;
+    }
+    throw err;
   });
   const lane = new Lane(job.lane, job.workflowCodePath);
   await lane.start();
