@@ -98,6 +98,16 @@ export interface Outage {
   nowIso(): string;
 }
 
+/**
+ * Patches the code asks for later, asked once at the start too so that a new run records their
+ * markers in its first task. A patch first asked for in a workflow task that also completes an
+ * update was ordered differently live and in replay (TMPRL1100: the marker's search-attribute
+ * upsert against the update's completion; the model test, a worker that caches nothing). Behind
+ * a patch of its own: runs started before record some of these markers in their first task, in
+ * another order.
+ */
+const LATER_PATCHES = ['escalation-step-holds-carry-on', 'escalation-timer-not-cancelled', 'failover-request-once', 'failover-strands-route', 'failback-checks-in-turn', 'failback-request-once'];
+
 const OPENING = new Set<RouteTransitionSignal['kind']>(['down', 'degraded', 'flapping', 'telemetry_gap']);
 const RECOVERY = new Set<RouteTransitionSignal['kind']>(['recovered', 'cleared', 'telemetry_restored']);
 const SYSTEM_ACTOR = (policyId: string): Actor => ({ platform: 'system', id: 'failover-policy', name: policyId });
@@ -105,6 +115,7 @@ const SYSTEM_ACTOR = (policyId: string): Actor => ({ platform: 'system', id: 'fa
 export async function outageWorkflow(input: OutageInput): Promise<OutageState> {
   // Outages started before this version finish on the code they started with.
   if (!patched('lifecycle-2')) return legacyOutageV1(input);
+  if (patched('later-patches-first')) for (const id of LATER_PATCHES) patched(id);
   const outage = createOutage(input);
   registerHandlers(outage);
   if (input.carried) restore(outage, input.carried);
