@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure, type RetryPolicy } from '@temporalio/common';
 import { msOptionalToNumber } from '@temporalio/common/lib/time';
 import type { Logger } from '../src/logger';
-import { notifications } from '../src/metrics/instruments';
+import { notifications, type NOTIFICATION_CHANNELS } from '../src/metrics/instruments';
 import type { Models } from '../src/models';
 import { insertOnce } from '../src/models/insert-once';
 import { SEVERITIES } from '../src/models/shared';
@@ -28,7 +28,7 @@ export interface RenderedMessage {
 
 /** One integration (console, Slack, Discord, webhook). It reports failures; retrying is Temporal's job. */
 export interface NotificationChannel {
-  name: 'console' | 'slack' | 'discord' | 'webhook';
+  name: Exclude<(typeof NOTIFICATION_CHANNELS)[number], 'unconfigured'>;
   send(msg: RenderedMessage, target: string): Promise<SendOutcome>;
 }
 

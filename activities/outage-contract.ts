@@ -8,13 +8,9 @@
 
 export type Severity = 'critical' | 'major' | 'warning' | 'info';
 export type IncidentState = 'detecting' | 'open' | 'acknowledged' | 'failed_over' | 'recovering' | 'resolved' | 'closed_transient';
-export type Platform = 'slack' | 'discord' | 'api' | 'cli' | 'system';
+import type { Actor } from '../src/actor';
 
-export interface Actor {
-  platform: Platform;
-  id: string;
-  name?: string;
-}
+export type { Actor, Platform } from '../src/actor';
 
 export type NotificationKind =
   | 'opened'

@@ -10,7 +10,7 @@ import type { Logger } from '../../src/logger';
 import type { Models } from '../../src/models';
 import { insertOnce } from '../../src/models/insert-once';
 import { runAction, type ActionOutcome } from './act-commands';
-import type { RunbookSource } from './load-incident-view';
+import type { RunbookSource } from '../../src/runbooks/load-runbooks';
 import type { Command } from './parse-command';
 import { runQuery } from './read-commands';
 import { hasRole, REQUIRED_ROLE } from './roles';

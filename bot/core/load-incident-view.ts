@@ -1,9 +1,7 @@
 import type { Models } from '../../src/models';
-import { runbookUrl, type RunbookLibrary } from '../../src/runbooks/load-runbooks';
+import { incidentRunbooks, runbookUrl, type RunbookSource } from '../../src/runbooks/load-runbooks';
 import { ROUTE_VIEW_LIMIT, type IncidentView, type RouteImpactView } from './incident-view';
 
-/** The part of the runbook library a view needs. */
-export type RunbookSource = Pick<RunbookLibrary, 'forIncident' | 'get'>;
 
 export interface ViewDeps {
   models: Pick<Models, 'Incident' | 'RouteRecord' | 'RouteHealthSnapshot'>;
@@ -83,7 +81,3 @@ export async function loadIncidentView(deps: ViewDeps, incidentId: string, opts:
   };
 }
 
-/** The runbooks of an incident: those its routes name, then those matching what is wrong. */
-export function incidentRunbooks(library: RunbookSource, routes: { runbooks: string[] }[], taxonomy: string[]) {
-  return library.forIncident([...new Set(routes.flatMap((r) => r.runbooks))], taxonomy);
-}

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Actor } from '../../activities/outage-contract';
+import type { Actor } from '../actor';
 import type { Models } from '../models';
 import type { ApiScope } from '../models/api-token';
 

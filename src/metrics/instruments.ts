@@ -1,5 +1,4 @@
 import { Counter, Histogram } from 'prom-client';
-import type { NotificationChannel } from '../../activities/notify';
 import { SEVERITIES } from '../models/shared';
 import type { Measurement } from '../probes/types';
 import { registry } from './registry';
@@ -14,7 +13,7 @@ import { registry } from './registry';
 const PROBE_KINDS = ['icmp', 'icmp-batch', 'snmp'] as const satisfies readonly Measurement['kind'][];
 const PROBE_RESULTS = ['up', 'down', 'unknown'] as const satisfies readonly Measurement['status'][];
 /** A destination whose channel is not configured in this worker counts as `unconfigured`. */
-export const NOTIFICATION_CHANNELS = ['console', 'slack', 'discord', 'webhook', 'unconfigured'] as const satisfies readonly (NotificationChannel['name'] | 'unconfigured')[];
+export const NOTIFICATION_CHANNELS = ['console', 'slack', 'discord', 'webhook', 'unconfigured'] as const;
 const NOTIFICATION_RESULTS = ['sent', 'failed'] as const;
 const FAILOVER_DIRECTIONS = ['failover', 'failback'] as const;
 const FAILOVER_OUTCOMES = ['succeeded', 'failed'] as const;

@@ -1,4 +1,4 @@
-import { incidentRunbooks, type RunbookSource } from '../../bot/core/load-incident-view';
+import { incidentRunbooks, type RunbookSource } from '../runbooks/load-runbooks';
 import type { Models } from '../models';
 import { runbookUrl } from '../runbooks/load-runbooks';
 import { CHART_ROUTE_LIMIT, loadChartSeries, usableCache, type ChartSeries } from './chart-series';

@@ -85,6 +85,13 @@ export interface RunbookLibrary {
 }
 
 /** Runbooks that cannot be loaded; `problems` lists every reason in every file. */
+/** The part of the runbook library a view or a packet needs. */
+export type RunbookSource = Pick<RunbookLibrary, 'forIncident' | 'get'>;
+/** The runbooks of an incident: those its routes name, then those matching what is wrong. */
+export function incidentRunbooks(library: RunbookSource, routes: { runbooks: string[] }[], taxonomy: string[]) {
+  return library.forIncident([...new Set(routes.flatMap((r) => r.runbooks))], taxonomy);
+}
+
 export class RunbookError extends Error {
   constructor(readonly problems: DirectoryProblem[]) {
     super(`invalid runbooks:\n${problems.map(formatProblem).join('\n')}`);

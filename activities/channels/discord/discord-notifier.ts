@@ -1,7 +1,8 @@
 import { Routes, type APIUser, type REST } from 'discord.js';
 import { ensureRemediationTasks, loadChecklist } from '../../../bot/core/checklist';
 import type { IncidentView } from '../../../bot/core/incident-view';
-import { loadIncidentView, type RunbookSource } from '../../../bot/core/load-incident-view';
+import { loadIncidentView } from '../../../bot/core/load-incident-view';
+import type { RunbookSource } from '../../../src/runbooks/load-runbooks';
 import { renderAlert, renderChecklist, renderResolution, renderTimelineLine } from '../../../bot/discord/render/render-discord';
 import type { Logger } from '../../../src/logger';
 import type { Models } from '../../../src/models';

@@ -1,7 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import { ensureRemediationTasks } from '../../../bot/core/checklist';
 import { checklistMessage } from '../../../bot/slack/checklist-message';
-import { loadIncidentView, type RunbookSource } from '../../../bot/core/load-incident-view';
+import { loadIncidentView } from '../../../bot/core/load-incident-view';
+import type { RunbookSource } from '../../../src/runbooks/load-runbooks';
 import type { IncidentView } from '../../../bot/core/incident-view';
 import { renderAlert, renderResolution, renderTimelineLine } from '../../../bot/slack/render/render-slack';
 import type { Logger } from '../../../src/logger';
