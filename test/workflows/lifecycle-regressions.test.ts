@@ -1,7 +1,8 @@
-import { WorkflowUpdateStage } from '@temporalio/client';
+import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import type { Activities } from '../../activities';
 import type { ExecuteFailoverInput, ExecuteFailoverResult, NotifyInput } from '../../activities/outage-contract';
 import { approveFailback, outageState, requestFailover, resolve, routeTransition } from '../../workflows/messages';
+import type { outageWorkflow } from '../../workflows/outage';
 import { down, routeContext, up, type PathScript } from '../support/outage-fakes';
 import { healablePrimary, ops, outageTestEnv, transition } from './outage-env';
 
@@ -10,6 +11,7 @@ import { healablePrimary, ops, outageTestEnv, transition } from './outage-env';
  * workflow before docs/outage-lifecycle.md's rules). Histories are recorded for the replay test.
  */
 const { withOutage, env } = outageTestEnv();
+type OutageHandle = WorkflowHandle<typeof outageWorkflow>;
 const noConfirm = { confirm: { attempts: 0, intervalMs: 0 } };
 const slack = (id: string) => ({ platform: 'slack' as const, id });
 
@@ -182,25 +184,37 @@ describe('outage lifecycle regressions (time-skipping)', () => {
     );
   }, 60_000);
 
-  it('defect 9: a person’s failback request after a failed attempt attempts it again at once', async () => {
+  /** r1 fails over (ok), recovers, and its first fail-back attempt fails; `before` runs just after the fail-over. */
+  async function failedFailback(name: string, before: (h: OutageHandle) => Promise<void>, after: (h: OutageHandle, fresh: ExecuteFailoverInput[]) => Promise<void>) {
     const executor = scriptedExecutor([true, false]);
     const script: PathScript = () => up; // confirmation skipped; the primary is healthy from the start
     await withOutage(
-      'failback-requested',
+      name,
       { r1: routeContext('r1', { escalationPolicy: undefined }) },
       script,
       transition('r1', 'down'),
       async (h) => {
         await env().sleep('5 seconds');
+        await before(h);
         await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
         await env().sleep('150 seconds'); // the first fail-back attempt fails; the backoff is 120 s
         expect(executor.fresh.map((r) => r.direction)).toEqual(['failover', 'failback']);
-        expect(await h.executeUpdate(approveFailback, { args: [{ actor: slack('U7'), requestId: 'slack:T9' }] })).toEqual({ result: 'retrying', routes: ['r1'] });
-        expect((await h.result()).phase).toBe('resolved');
-        expect(executor.fresh.at(-1)!.idempotencyKey).toMatch(/:failback:r1:req-slack:T9$/);
+        await after(h, executor.fresh);
       },
       noConfirm,
       { executeFailover: executor.executeFailover },
+    );
+  }
+
+  it('defect 9: a person’s failback request after a failed attempt attempts it again at once', async () => {
+    await failedFailback(
+      'failback-requested',
+      () => Promise.resolve(),
+      async (h, fresh) => {
+        expect(await h.executeUpdate(approveFailback, { args: [{ actor: slack('U7'), requestId: 'slack:T9' }] })).toEqual({ result: 'retrying', routes: ['r1'] });
+        expect((await h.result()).phase).toBe('resolved');
+        expect(fresh.at(-1)!.idempotencyKey).toMatch(/:failback:r1:req-slack:T9$/);
+      },
     );
   }, 60_000);
   it('a resend of a fail-over request answered while another fail-over ran runs nothing once that one has failed (model-based test, invariant c)', async () => {
@@ -242,27 +256,18 @@ describe('outage lifecycle regressions (time-skipping)', () => {
   }, 60_000);
 
   it('a resend of a failback request answered "nothing to approve" starts no attempt after a fail-back has failed (model-based test, invariant c)', async () => {
-    const executor = scriptedExecutor([true, false]);
-    const script: PathScript = () => up; // confirmation skipped; the primary is healthy from the start
-    await withOutage(
+    const request = { args: [{ actor: slack('U7'), requestId: 'slack:T8' }] as [{ actor: ReturnType<typeof slack>; requestId: string }] };
+    await failedFailback(
       'failback-resend-nothing',
-      { r1: routeContext('r1', { escalationPolicy: undefined }) },
-      script,
-      transition('r1', 'down'),
       async (h) => {
-        await env().sleep('5 seconds');
-        const request = { args: [{ actor: slack('U7'), requestId: 'slack:T8' }] as [{ actor: ReturnType<typeof slack>; requestId: string }] };
         expect(await h.executeUpdate(approveFailback, request)).toEqual({ result: 'nothing_to_approve', routes: [] });
-        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
-        await env().sleep('150 seconds'); // the first fail-back attempt fails; the backoff is 120 s
-        expect(executor.fresh.map((r) => r.direction)).toEqual(['failover', 'failback']);
+      },
+      async (h, fresh) => {
         // The platform resends T8: the answer it got, and no attempt under T8's keys.
         expect(await h.executeUpdate(approveFailback, request)).toEqual({ result: 'nothing_to_approve', routes: [] });
         expect((await h.result()).phase).toBe('resolved');
-        expect(executor.fresh.map((r) => r.idempotencyKey).filter((k) => k.includes('T8'))).toEqual([]);
+        expect(fresh.map((r) => r.idempotencyKey).filter((k) => k.includes('T8'))).toEqual([]);
       },
-      noConfirm,
-      { executeFailover: executor.executeFailover },
     );
   }, 60_000);
 
