@@ -68,7 +68,12 @@ function contextOf(id: string, spec: RouteSpec, nowMs: number, confirmAttempts: 
   };
 }
 
-export async function playHistory(lane: Lane, history: History): Promise<Observation> {
+/** What a history is doing now, for a history that stalls on the wall clock to say where. */
+export interface Progress {
+  doing: string;
+}
+
+export async function playHistory(lane: Lane, history: History, progress: Progress = { doing: '' }): Promise<Observation> {
   const { env } = lane;
   const { scenario } = history;
   const startMs = await env.currentTimeMs();
@@ -170,6 +175,7 @@ export async function playHistory(lane: Lane, history: History): Promise<Observa
     for (const [n, step] of history.steps.entries()) {
       if (clock.held) break;
       runsAtStep.push(world.executorRuns.size);
+      progress.doing = `step ${n} (${step.t})`;
       trace(`step ${n}: ${JSON.stringify(step)}`);
       await perform(step, n);
       // A moment for the workflow to take the step in (time skips once it is idle).
@@ -177,6 +183,7 @@ export async function playHistory(lane: Lane, history: History): Promise<Observa
     }
 
     // Settle: the network heals, the executor and chat work, every route that went down recovers.
+    progress.doing = 'the settle phase';
     trace('settle');
     const settledFrom = await env.currentTimeMs();
     runsAtStep.push(world.executorRuns.size);
@@ -188,6 +195,7 @@ export async function playHistory(lane: Lane, history: History): Promise<Observa
     for (let i = 0; i < 4; i++) await clock.advance(15 * 60_000);
     await operator.answers();
 
+    progress.doing = 'reading the runs';
     const described = await handle.describe().catch(() => undefined);
     if (described) runIds.add(described.runId);
     const runs = await readRuns(env.client, workflowId, [...runIds]);
@@ -196,6 +204,7 @@ export async function playHistory(lane: Lane, history: History): Promise<Observa
     return { history, workflowId, contexts, world, transitions, requests: operator.requests, runs, final, runsAtStep, clockHeld: clock.held, settledFrom, end: await env.currentTimeMs() };
   } finally {
     // An open run would hold the lane's clock (its timers keep firing for nobody).
+    progress.doing = 'terminating the workflow';
     await handle.terminate('model history ended').catch(() => undefined);
     lane.release(workflowId);
   }
