@@ -85,6 +85,8 @@ export interface Outage {
   checksWaitForCarryOn: boolean;
   /** A resend of a person's request gets its recorded answer (rule 8; answerOnce). */
   answersKept: boolean;
+  /** An outage that may end ends rather than continuing as new first (rule 7; runUntilResolved). */
+  endsBeforeCarryingOn: boolean;
   /** Fail-over and fail-back attempts and escalation steps in progress: the run never ends or continues as new under one. */
   executing: number;
   /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
@@ -203,6 +205,7 @@ function createOutage(input: OutageInput): Outage {
     // Asked at the start: a patch marker in an update handler that answers at once was ordered
     // differently live and in replay (TMPRL1100, the model test with a worker that caches nothing).
     answersKept: patched('request-answered-once'),
+    endsBeforeCarryingOn: patched('end-before-carry-on'),
     executing: 0,
     closing: false,
     undelivered: new Map(),
@@ -439,7 +442,11 @@ async function runUntilResolved(outage: Outage): Promise<void> {
   const newInput = () => outage.inbox.length > 0 || outage.resolvedBy !== undefined;
   for (;;) {
     await condition(() => outage.inbox.length > 0 || mayEnd() || anyFailbackDue(outage) || mustCarryOn(outage));
-    if (mustCarryOn(outage)) await carryOn(outage);
+    // An outage that may end ends here, whatever the history's length: a resolve request can be
+    // handled before or after the loop resumes from the await below that it lands next to (live,
+    // a worker that caches nothing, handled it first; replay after), and only a decision that
+    // does not depend on which came first replays (rule 7).
+    if (mustCarryOn(outage) && !(outage.endsBeforeCarryingOn && mayEnd())) await carryOn(outage);
     if (outage.inbox.length > 0) await handleTransitions(outage, outage.inbox.splice(0));
     if (anyFailbackDue(outage)) startFailbacks(outage);
     // The incident as a whole is recovering once every route is up (or a person asked to resolve) and some still has to fail back.

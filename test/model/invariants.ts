@@ -236,7 +236,7 @@ export const invariants: Invariant[] = [
     name: 'r',
     says: 'every workflow task completes: replaying a history (worker restart, no cache) gives the same commands',
     check: (o) => [
-      ...o.runs.flatMap((r) => r.taskFailures.map((f) => `run ${r.runId}: ${f}`)),
+      ...o.runs.flatMap((r) => r.taskFailures.map((f) => `run ${r.runId}: ${f}${r.dumped ? ` (history: ${r.dumped})` : ''}`)),
       ...(o.clockHeld ? ['the server clock stood still: a workflow task or activity never finished'] : []),
     ],
   },

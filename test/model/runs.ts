@@ -1,3 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
@@ -20,7 +23,12 @@ export interface RunRecord {
   taskFailures: string[];
   /** Workflow tasks the server timed out: the worker's answer never reached it. */
   taskTimeouts: number;
+  /** Where the history of a run with task failures was written (for Worker.runReplayHistory). */
+  dumped?: string;
 }
+
+/** Histories of runs whose workflow tasks failed, kept to be replayed offline. */
+export const DUMP_DIR = join(tmpdir(), 'statetrace-model-failures');
 
 const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined => {
   const first = payloads?.payloads?.[0];
@@ -49,6 +57,11 @@ export async function readRuns(client: Client, workflowId: string, runIds: strin
     if (records.has(runId)) continue;
     const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
     const record = readRun(runId, history.events ?? []);
+    if (record.taskFailures.length > 0) {
+      mkdirSync(DUMP_DIR, { recursive: true });
+      record.dumped = join(DUMP_DIR, `${workflowId.replace(/[^\w-]/g, '_')}-${runId}.history.pb`);
+      writeFileSync(record.dumped, temporal.api.history.v1.History.encode(history).finish());
+    }
     records.set(runId, record);
     if (record.continuedAs) queue.push(record.continuedAs.runId);
   }

@@ -12,7 +12,7 @@ import { temporal } from '@temporalio/proto';
  * workflows/legacy/), `v2/` before the `failover-strands-route` and
  * `escalation-timer-not-cancelled` patches, `v3/` before `failback-checks-in-turn`,
  * `failback-request-once` and `escalation-step-holds-carry-on`, `v4/` before
- * `checks-wait-for-carry-on` and `failover-request-once`, `v5/` before `request-answered-once`, `v6/` before `later-patches-first`. Behaviour changes to running workflows go behind
+ * `checks-wait-for-carry-on` and `failover-request-once`, `v5/` before `request-answered-once`, `v6/` before `later-patches-first`, `v7/` before `end-before-carry-on`. Behaviour changes to running workflows go behind
  * `patched()`; the current histories then move to a folder of their own and are recorded again.
  */
 const HISTORIES = path.join(__dirname, 'histories');
@@ -24,6 +24,7 @@ const v3 = historyFiles(path.join(HISTORIES, 'v3'));
 const v4 = historyFiles(path.join(HISTORIES, 'v4'));
 const v5 = historyFiles(path.join(HISTORIES, 'v5'));
 const v6 = historyFiles(path.join(HISTORIES, 'v6'));
+const v7 = historyFiles(path.join(HISTORIES, 'v7'));
 let bundle: WorkflowBundleWithSourceMap;
 
 beforeAll(async () => {
@@ -40,9 +41,10 @@ describe('workflow history replay', () => {
     expect(v4.length).toBeGreaterThanOrEqual(27);
     expect(v5.length).toBeGreaterThanOrEqual(27);
     expect(v6.length).toBeGreaterThanOrEqual(29);
+    expect(v7.length).toBeGreaterThanOrEqual(29);
   });
 
-  it.each([...current, ...v1, ...v2, ...v3, ...v4, ...v5, ...v6].map((f) => path.relative(HISTORIES, f)))('%s replays with the current code', async (file) => {
+  it.each([...current, ...v1, ...v2, ...v3, ...v4, ...v5, ...v6, ...v7].map((f) => path.relative(HISTORIES, f)))('%s replays with the current code', async (file) => {
     const history = temporal.api.history.v1.History.decode(fs.readFileSync(path.join(HISTORIES, file)));
     await expect(Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history)).resolves.toBeUndefined();
   }, 60_000);
