@@ -9,7 +9,8 @@ import { histories, type History } from './sequence';
  * One lane of `npm run test:model` in its own process: a time-skipping server, its workers,
  * and fast-check running this lane's share of the histories from the lane's seed. After a
  * failing history (shrunk, printed) the lane goes on from the next seed, so one defect does
- * not hide the rest of the run; it stops after `maxFailures`.
+ * not hide the rest of the run; it stops after `maxFailures`. Or it plays the histories of
+ * `replays` (one failure to replay, or the histories that found defects), each as one run.
  */
 
 export interface LaneJob {
@@ -22,8 +23,15 @@ export interface LaneJob {
   shrink: boolean;
   /** Options a replay of this lane's failures needs besides seed and path (e.g. the commit tested). */
   replayOptions: string;
-  /** Replays one failure (`seed` with this fast-check path) instead of generating. */
-  path?: string;
+  /** Histories to play again (a seed with a fast-check path each) instead of generating. */
+  replays?: Replay[];
+}
+
+/** A generated history named by its seed and fast-check path (as a failure prints them), or given as it was generated. */
+export interface Replay {
+  seed: number;
+  path: string;
+  history?: History;
 }
 
 export interface LaneFailure {
@@ -127,7 +135,7 @@ export async function runLane(job: LaneJob, log: (line: string) => void): Promis
   let played = 0;
   let playedAgain = 0;
   const trace = process.env.MODEL_TRACE !== undefined;
-  const property = fc.asyncProperty(histories, async (history) => {
+  const play = async (history: History) => {
     const t0 = Date.now();
     const outcome = await checkHistory(lane, history, log).catch((err: unknown) => {
       if (trace) log(`lane ${job.lane}: failed: ${(err as Error).message.split('\n')[0]}`);
@@ -137,40 +145,55 @@ export async function runLane(job: LaneJob, log: (line: string) => void): Promis
     });
     if (outcome === 'passed-when-played-again') playedAgain++;
     if (++played % 50 === 0) log(`lane ${job.lane}: ${played} histories played (shrinking included), ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  });
+  };
+  const property = fc.asyncProperty(histories, play);
   const failures: LaneFailure[] = [];
+  const report = (seed: number, path: string, history: History | undefined, error: unknown, shrinks: number) => {
+    const found = error instanceof Violation ? error.found : [{ name: 'harness', found: [String((error as Error | undefined)?.stack ?? error)] }];
+    const failure: LaneFailure = {
+      seed,
+      path,
+      history: fc.stringify(history),
+      found: found.flatMap((v) => v.found.map((f) => `[${v.name}] ${f}`)),
+      invariants: found.map((v) => v.name),
+    };
+    failures.push(failure);
+    log(
+      [
+        `MODEL FAILURE lane=${job.lane} invariants=${failure.invariants.join(',')} seed=${failure.seed} path=${failure.path} (after ${shrinks} shrinks)`,
+        `  replay: npm run test:model -- --seed ${failure.seed} --path ${failure.path}${job.replayOptions}`,
+        `  history: ${failure.history}`,
+        ...failure.found.map((f) => `  ${f}`),
+      ].join('\n'),
+    );
+  };
+  const reportRun = (details: fc.RunDetails<[History]>) => report(details.seed, details.counterexamplePath ?? '', details.counterexample?.[0], details.errorInstance, details.numShrinks);
   let done = 0;
-  let seed = job.seed;
   try {
-    while (done < job.sequences && failures.length < job.maxFailures) {
-      const details = await fc.check(property, { numRuns: job.sequences - done, seed, endOnFailure: !job.shrink, ...(job.path ? { path: job.path } : {}) });
-      done += details.failed ? details.numRuns : job.sequences - done;
-      if (!details.failed) break;
-      const error = details.errorInstance;
-      const found = error instanceof Violation ? error.found : [{ name: 'harness', found: [String((error as Error | undefined)?.stack ?? error)] }];
-      const failure: LaneFailure = {
-        seed: details.seed,
-        path: details.counterexamplePath ?? '',
-        history: fc.stringify(details.counterexample?.[0]),
-        found: found.flatMap((v) => v.found.map((f) => `[${v.name}] ${f}`)),
-        invariants: found.map((v) => v.name),
-      };
-      failures.push(failure);
-      log(
-        [
-          `MODEL FAILURE lane=${job.lane} invariants=${failure.invariants.join(',')} seed=${failure.seed} path=${failure.path} (after ${details.numShrinks} shrinks)`,
-          `  replay: npm run test:model -- --seed ${failure.seed} --path ${failure.path}${job.replayOptions}`,
-          `  history: ${failure.history}`,
-          ...failure.found.map((f) => `  ${f}`),
-        ].join('\n'),
-      );
-      if (job.path) break;
-      seed = (seed * 31 + 7) | 0;
+    if (job.replays) {
+      for (const { seed, path, history } of job.replays) {
+        done++;
+        if (history) {
+          await play(history).catch((err: unknown) => report(seed, path, history, err, 0));
+          continue;
+        }
+        const details = await fc.check(property, { numRuns: 1, seed, path, endOnFailure: !job.shrink });
+        if (details.failed) reportRun(details);
+      }
+    } else {
+      let seed = job.seed;
+      while (done < job.sequences && failures.length < job.maxFailures) {
+        const details = await fc.check(property, { numRuns: job.sequences - done, seed, endOnFailure: !job.shrink });
+        done += details.failed ? details.numRuns : job.sequences - done;
+        if (!details.failed) break;
+        reportRun(details);
+        seed = (seed * 31 + 7) | 0;
+      }
     }
   } finally {
     await lane.close();
   }
-  return { lane: job.lane, sequences: job.path ? 1 : done, failures, seconds: (Date.now() - started) / 1000, playedAgain };
+  return { lane: job.lane, sequences: done, failures, seconds: (Date.now() - started) / 1000, playedAgain };
 }
 
 // As a child process of run.ts: the job comes by IPC, the report goes back the same way.

@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
-import type { LaneJob, LaneReport } from './check-lane';
+import type { LaneJob, LaneReport, Replay } from './check-lane';
 import { invariants } from './invariants';
 
 /**
  * npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F] [--shrink no]
+ * npm run test:model -- --found K [--lanes L] [--commit REV]
  *
  * The model-based test of the outage lifecycle (docs/outage-lifecycle.md): N generated histories
  * played on Temporal's time-skipping test server against the real workflow code, split over L
@@ -17,6 +18,9 @@ import { invariants } from './invariants';
  * tests the workflows/ of a git revision instead of the working tree; --shrink no reports failing
  * histories as generated (a survey of many failures is faster). The last line is
  * `MODEL sequences=N failures=F invariants=K`; the exit code is 1 when any history failed.
+ * --found K plays each history of test/model/found.json (those that found a defect) K times:
+ * several of those defects showed only in some plays (how a worker's tasks were scheduled).
+ * Its last line is `MODEL found=H plays=N failures=F invariants=K`.
  */
 
 interface Options {
@@ -24,12 +28,23 @@ interface Options {
   seed: number;
   lanes: number;
   path?: string;
+  /** Plays of each history of found.json. */
+  found?: number;
   commit?: string;
   maxFailures: number;
   shrink: boolean;
 }
 
-const USAGE = 'usage: npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F] [--shrink no]';
+const USAGE = 'usage: npm run test:model -- --sequences N [--seed S] [--lanes L] [--path P] [--commit REV] [--max-failures F] [--shrink no] | --found K [--lanes L] [--commit REV]';
+/**
+ * Histories that found a defect, with what each found: kept as generated (their seed and path
+ * name them only while sequence.ts's generators stay as they were).
+ */
+const FOUND = path.join(__dirname, 'found.json');
+
+interface Found extends Required<Replay> {
+  found: string;
+}
 const ROOT = path.resolve(__dirname, '../..');
 
 export function parseOptions(argv: string[]): Options {
@@ -46,6 +61,7 @@ export function parseOptions(argv: string[]): Options {
     else if (flag === '--lanes') options.lanes = int();
     else if (flag === '--max-failures') options.maxFailures = int();
     else if (flag === '--path') options.path = value;
+    else if (flag === '--found') options.found = int();
     else if (flag === '--commit') options.commit = value;
     else if (flag === '--shrink') {
       if (value !== 'yes' && value !== 'no') throw new Error(`--shrink takes yes or no, not "${value}"\n${USAGE}`);
@@ -53,7 +69,8 @@ export function parseOptions(argv: string[]): Options {
     }
     else throw new Error(`unknown option ${flag}\n${USAGE}`);
   }
-  if (options.sequences < 1 || options.lanes < 1 || options.maxFailures < 1) throw new Error(`--sequences, --lanes and --max-failures must be at least 1\n${USAGE}`);
+  if (options.sequences < 1 || options.lanes < 1 || options.maxFailures < 1 || (options.found ?? 1) < 1) throw new Error(`--sequences, --lanes, --max-failures and --found must be at least 1\n${USAGE}`);
+  if (options.found !== undefined && options.path !== undefined) throw new Error(`--found and --path exclude each other\n${USAGE}`);
   if (options.path !== undefined) Object.assign(options, { lanes: 1, sequences: 1 });
   return options;
 }
@@ -111,20 +128,34 @@ export async function runModel(options: Options): Promise<{ sequences: number; f
   }
 }
 
+/** What each lane plays: a share of N generated histories, one failure again, or the found histories K times each. */
+function plan(options: Options): { lanes: (Replay[] | number)[]; says: string } {
+  if (options.path !== undefined) return { lanes: [[{ seed: options.seed, path: options.path }]], says: `1 history (seed ${options.seed}, path ${options.path})` };
+  if (options.found !== undefined) {
+    const found = JSON.parse(fs.readFileSync(FOUND, 'utf8')) as Found[];
+    const plays: Replay[] = found.flatMap(({ seed, path, history }) => Array.from({ length: options.found! }, () => ({ seed, path, history })));
+    const lanes = Array.from({ length: Math.min(options.lanes, plays.length) }, (_, lane) => plays.filter((_p, i) => i % options.lanes === lane));
+    return { lanes, says: `the ${found.length} histories of found.json, ${options.found} plays each` };
+  }
+  const share = (lane: number) => Math.floor(options.sequences / options.lanes) + (lane < options.sequences % options.lanes ? 1 : 0);
+  const lanes = Array.from({ length: options.lanes }, (_, lane) => share(lane)).filter((n) => n > 0);
+  return { lanes, says: `${options.sequences} histories, seed ${options.seed}` };
+}
+
 async function runLanes(options: Options, workflowCodePath: string): Promise<{ sequences: number; failures: number; line: string }> {
   const started = Date.now();
-  const share = (lane: number) => Math.floor(options.sequences / options.lanes) + (lane < options.sequences % options.lanes ? 1 : 0);
-  const jobs: LaneJob[] = Array.from({ length: options.lanes }, (_, lane) => ({
+  const { lanes, says } = plan(options);
+  const jobs: LaneJob[] = lanes.map((work, lane) => ({
     lane,
-    sequences: share(lane),
-    seed: options.path ? options.seed : (options.seed + lane * 1_000_003) | 0,
+    sequences: typeof work === 'number' ? work : work.length,
+    seed: (options.seed + lane * 1_000_003) | 0,
     workflowCodePath,
     maxFailures: options.maxFailures,
     shrink: options.shrink,
     replayOptions: options.commit ? ` --commit ${options.commit}` : '',
-    ...(options.path ? { path: options.path } : {}),
-  })).filter((job) => job.sequences > 0);
-  console.log(`model: ${options.sequences} histories on ${jobs.length} lanes, seed ${options.seed}, workflows from ${options.commit ? `commit ${options.commit}` : 'the working tree'}`);
+    ...(typeof work === 'number' ? {} : { replays: work }),
+  }));
+  console.log(`model: ${says} on ${jobs.length} lanes, workflows from ${options.commit ? `commit ${options.commit}` : 'the working tree'}`);
   const reports = await Promise.all(jobs.map(runLaneProcess));
   const sequences = reports.reduce((n, r) => n + r.sequences, 0);
   const failures = reports.reduce((n, r) => n + r.failures.length, 0);
@@ -133,7 +164,7 @@ async function runLanes(options: Options, workflowCodePath: string): Promise<{ s
   for (const r of reports) console.log(`lane ${r.lane}: ${r.sequences} histories in ${r.seconds.toFixed(0)} s (${(r.sequences / r.seconds).toFixed(2)}/s), ${r.failures.length} failing`);
   console.log(`model: ${sequences} histories in ${seconds.toFixed(0)} s: ${(sequences / seconds).toFixed(2)} histories/s`);
   console.log(`model: ${playedAgain} histories held the test server's clock with no workflow task failing in code or stalled on the wall clock, and passed when played again on a fresh server`);
-  const line = `MODEL sequences=${sequences} failures=${failures} invariants=${invariants.length}`;
+  const line = options.found !== undefined ? `MODEL found=${sequences / options.found} plays=${sequences} failures=${failures} invariants=${invariants.length}` : `MODEL sequences=${sequences} failures=${failures} invariants=${invariants.length}`;
   console.log(line);
   return { sequences, failures, line };
 }
