@@ -64,37 +64,42 @@ const HISTORY_WALL_MS = 180_000;
 /** A history that did not finish within its wall time; says what it was doing. */
 class WallStall extends Error {}
 
+/** Plays of one history at most: the first and two more after a hold or stall (see checkHistory). */
+const PLAYS = 3;
+
 /**
  * Checks one history. A history that held the server clock although no workflow task failed in
- * the workflow's code is played once more on a fresh server: on the time-skipping test server a
+ * the workflow's code is played again on a fresh server: on the time-skipping test server a
  * cacheless worker's answers to concurrent updates are sometimes lost (the task times out after
  * 10 s of wall time, again and again; see docs/outage-lifecycle.md). So is one that stalled on the
  * wall clock: every call the harness makes that waits on the workflow is bounded by the held-clock
- * watch, so a stall is a call to the server that never came back (seen once in 1,200 histories on
- * a long-lived server, with the server resetting a stream: HeaderListSizeException). Everything in a
- * history is deterministic except that scheduling, so a hold or stall that comes back is a failure
- * like any other.
+ * watch, so a stall is a call to the server that never came back (the server resetting a stream,
+ * HeaderListSizeException, or its connection refusing the client's keep-alive pings). Both come
+ * more often the busier the machine (4 lanes on 2 cores: about 1 history in 450, and one held
+ * twice in 4,000, passing 3 of 3 plays alone). Everything in a history is deterministic except that
+ * scheduling, so a hold or stall in each of `PLAYS` plays is a failure like any other, and the
+ * history is judged by its last play.
  */
 async function checkHistory(lane: Lane, history: History, log: (line: string) => void): Promise<'passed' | 'passed-when-played-again'> {
-  let observed: Observation;
-  let outcome: 'passed' | 'passed-when-played-again' = 'passed';
-  try {
-    observed = await observe(lane, history);
-  } catch (err) {
-    if (!(err instanceof WallStall)) throw err;
-    log(`lane ${lane.id}: ${err.message}; playing it again on a fresh server`);
-    observed = await observe(lane, history);
-    outcome = 'passed-when-played-again';
+  for (let play = 1; ; play++) {
+    const again = play < PLAYS ? '; playing it again on a fresh server' : '';
+    let observed: Observation;
+    try {
+      observed = await observe(lane, history);
+    } catch (err) {
+      if (!(err instanceof WallStall) || !again) throw err;
+      log(`lane ${lane.id}: ${err.message}${again}`);
+      continue;
+    }
+    if (again && observed.clockHeld && !observed.runs.some((r) => r.taskFailures.length > 0)) {
+      const timeouts = observed.runs.reduce((n, r) => n + r.taskTimeouts, 0);
+      log(`lane ${lane.id}: a history held the server clock with no workflow task failing in code (${timeouts} workflow tasks timed out)${again}`);
+      continue;
+    }
+    const found = violations(observed);
+    if (found.length > 0) throw new Violation(found);
+    return play === 1 ? 'passed' : 'passed-when-played-again';
   }
-  if (outcome === 'passed' && observed.clockHeld && !observed.runs.some((r) => r.taskFailures.length > 0)) {
-    const timeouts = observed.runs.reduce((n, r) => n + r.taskTimeouts, 0);
-    log(`lane ${lane.id}: a history held the server clock with no workflow task failing in code (${timeouts} workflow tasks timed out); playing it again on a fresh server`);
-    observed = await observe(lane, history);
-    outcome = 'passed-when-played-again';
-  }
-  const found = violations(observed);
-  if (found.length > 0) throw new Violation(found);
-  return outcome;
 }
 
 /** Plays a history within its wall time; a fresh server and workers after one that held the clock or stalled. */
