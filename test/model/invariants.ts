@@ -29,11 +29,17 @@ const HISTORY_SLACK = 250;
 const incidents = (o: Observation) => [...o.world.incidents.values()];
 const describe = (t: SentTransition) => `${t.signal.kind} of ${t.signal.routeId} at step ${t.step} (${t.signal.at})`;
 
-/** When the run holding it received the transition (server time), else when it was sent. */
+/**
+ * When the run holding it received the transition (server time), else when it was sent; never
+ * before its own `at`. A batch's transitions are stamped its send time + 0, 1, 2… ms, so a batch
+ * can be received a ms or two before its later stamps, and an outage opened by one of them is
+ * detected at that one's stamp: the others of the batch belong to it (seed 1368571832 path 631,
+ * received in the millisecond of the batch's first stamp, was read as lost).
+ */
 function receivedAt(o: Observation, t: SentTransition): number {
   for (const run of o.runs) {
     const got = run.received.find((r) => r.signal.at === t.signal.at && r.signal.routeId === t.signal.routeId);
-    if (got) return got.at;
+    if (got) return Math.max(got.at, t.at);
   }
   return t.at;
 }
