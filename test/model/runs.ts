@@ -28,7 +28,7 @@ export interface RunRecord {
 }
 
 /** Histories of runs whose workflow tasks failed, kept to be replayed offline. */
-export const DUMP_DIR = join(tmpdir(), 'statetrace-model-failures');
+const DUMP_DIR = join(tmpdir(), 'statetrace-model-failures');
 
 const decode = <T>(payloads: temporal.api.common.v1.IPayloads | null | undefined): T | undefined => {
   const first = payloads?.payloads?.[0];

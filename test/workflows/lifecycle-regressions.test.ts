@@ -397,4 +397,28 @@ describe('outage lifecycle regressions (time-skipping)', () => {
       { notify },
     );
   }, 60_000);
+
+  it('an outage resolved in the task that takes its history past the limit ends in that run, without continuing as new first (model-based test, invariant r)', async () => {
+    const contexts = { r1: routeContext('r1', { failoverPolicy: undefined, escalationPolicy: undefined }) };
+    const eventsOf = async (h: OutageHandle) => (await h.fetchHistory()).events!.length;
+    // The same outage without a limit, to its idle point: how long its history is there.
+    let idleLength = 0;
+    await withOutage('resolve-past-limit-measure', contexts, () => down, transition('r1', 'down'), async (h) => {
+      await env().sleep('10 seconds');
+      idleLength = await eventsOf(h);
+      await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+      await h.result();
+    }, noConfirm);
+    // With the limit one past that, the resolve request's own task is the first past it.
+    await withOutage('resolve-past-limit', contexts, () => down, transition('r1', 'down'), async (h) => {
+      await env().sleep('10 seconds');
+      const { runId } = await h.describe();
+      expect(await eventsOf(h)).toBe(idleLength);
+      await h.executeUpdate(resolve, { args: [{ actor: ops }] });
+      expect(await h.result()).toMatchObject({ phase: 'resolved' });
+      const described = await h.describe();
+      expect(described.runId).toBe(runId);
+      expect(described.status.name).toBe('COMPLETED');
+    }, { ...noConfirm, historyLimit: idleLength + 1 });
+  }, 60_000);
 });
