@@ -87,6 +87,8 @@ export interface Outage {
   answersKept: boolean;
   /** An outage that may end ends rather than continuing as new first (rule 7; runUntilResolved). */
   endsBeforeCarryingOn: boolean;
+  /** A resolve request wakes the main loop, like a transition (rule 7; runUntilResolved). */
+  wakesOnResolve: boolean;
   /** Fail-over and fail-back attempts and escalation steps in progress: the run never ends or continues as new under one. */
   executing: number;
   /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
@@ -206,6 +208,7 @@ function createOutage(input: OutageInput): Outage {
     // differently live and in replay (TMPRL1100, the model test with a worker that caches nothing).
     answersKept: patched('request-answered-once'),
     endsBeforeCarryingOn: patched('end-before-carry-on'),
+    wakesOnResolve: patched('loop-wakes-on-resolve'),
     executing: 0,
     closing: false,
     undelivered: new Map(),
@@ -440,8 +443,15 @@ async function runUntilResolved(outage: Outage): Promise<void> {
   const allOnPrimary = () => ![...outage.routes.values()].some((r) => offPrimary(outage, r));
   const mayEnd = () => allOnPrimary() && (outage.resolvedBy !== undefined || allRecovered(outage));
   const newInput = () => outage.inbox.length > 0 || outage.resolvedBy !== undefined;
+  // A resolve request the loop has not yet run for wakes it, like a transition: a request handled
+  // in the task after a transition's (one that completed with no commands) was handled live in one
+  // activation with the transition, in replay in the next, and only a loop that runs for each
+  // alike gives the same commands either way (rule 7).
+  let resolveSeen = false;
+  const resolveUnseen = () => outage.wakesOnResolve && outage.resolvedBy !== undefined && !resolveSeen;
   for (;;) {
-    await condition(() => outage.inbox.length > 0 || mayEnd() || anyFailbackDue(outage) || mustCarryOn(outage));
+    await condition(() => outage.inbox.length > 0 || mayEnd() || anyFailbackDue(outage) || mustCarryOn(outage) || resolveUnseen());
+    resolveSeen = outage.resolvedBy !== undefined;
     // An outage that may end ends here, whatever the history's length: a resolve request can be
     // handled before or after the loop resumes from the await below that it lands next to (live,
     // a worker that caches nothing, handled it first; replay after), and only a decision that
