@@ -350,6 +350,51 @@ describe('outage lifecycle regressions (time-skipping)', () => {
     );
   }, 60_000);
 
+  it('a resolve request while a route waits on its backup and another is still down moves the incident to recovering at once (model-based test, TMPRL1100 with a worker that caches nothing)', async () => {
+    // The main loop runs for a resolve request as for a transition: before, it ran only when one
+    // came in the same activation, so a worker that caches nothing wrote `recovering` live and
+    // not in replay (seed 1367571829 path 1566 in test/model/found.json).
+    const approval = routeContext('r1', { escalationPolicy: undefined, failoverPolicy: { id: 'auto', mode: 'automatic', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'approval' } });
+    const plain = routeContext('r2', { escalationPolicy: undefined, failoverPolicy: undefined });
+    const held = gate();
+    let failingBack = false;
+    const executeFailover: Activities['executeFailover'] = async (input) => {
+      if (input.direction === 'failback') {
+        failingBack = true;
+        await held.opened;
+      }
+      return { ok: true, detail: 'executed', duplicate: false };
+    };
+    const primary = healablePrimary();
+    await withOutage(
+      'resolve-wakes-loop',
+      { r1: approval, r2: plain },
+      primary.script,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await h.signal(routeTransition, transition('r2', 'down'));
+        await env().sleep('10 seconds');
+        primary.heal();
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        await env().sleep('10 minutes');
+        // r2 is still down: not recovering as a whole; r1 waits for approval on its backup.
+        expect(await h.query(outageState)).toMatchObject({ phase: 'failed_over', awaitingFailbackApproval: ['r1'] });
+        const writesBefore = calls.updateIncident.length;
+        expect(await h.executeUpdate(resolve, { args: [{ actor: ops }] })).toMatchObject({ result: 'resolving' });
+        try {
+          await until(() => failingBack, 'the fail-back the request approved');
+          expect((await h.query(outageState)).phase).toBe('recovering');
+          expect(calls.updateIncident.slice(writesBefore).map((c) => c.set.state)).toContain('recovering');
+        } finally {
+          held.open(); // a failed check must not leave the executor held (the test's worker waits for it)
+        }
+        expect((await h.result()).phase).toBe('resolved');
+      },
+      { ...noConfirm, key: 'dep:core-rtr-2', dependency: 'core-rtr-2' },
+      { executeFailover },
+    );
+  }, 60_000);
+
   // Last in this file: the attempt held by the closed run completes late, and the time-skipping
   // server keeps counting it as running for a while, which holds its clock for any test after it.
   it('defect 1: a down that arrives while the outage is finishing starts a new outage under the same workflow id, and it is paged', async () => {
