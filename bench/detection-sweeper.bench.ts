@@ -35,7 +35,7 @@ export const run: Benchmark = async (ctx) => {
   const logger = createLogger('warn');
   const trapPort = await freePort();
   const tb = await benchTestbed(ctx, { id: 13, targets: 1, trapSink: { port: trapPort } });
-  const db = await benchDatabase(ctx, { STATETRACE_SWEEP_TICK_MS: '200', STATETRACE_TRAP_PORT: String(trapPort), STATETRACE_TRAP_ADDRESS: tb.hostAddress });
+  const db = await benchDatabase(ctx, { STATETRACE_SWEEP_TICK_MS: '200', STATETRACE_TRAP_PORT: String(trapPort), STATETRACE_TRAP_ADDRESS: tb.hostAddress, STATETRACE_TRAP_COMMUNITIES: 'public' });
   const downs: { routeId: string; at: number }[] = [];
   const ups: { routeId: string; at: number }[] = [];
   await importRouteFile(writeTempFile(routeFile(tb)), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 'bench' }, logger });

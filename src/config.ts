@@ -1,8 +1,10 @@
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { WORKFLOW_ID_PREFIX, WORKFLOW_ID_PREFIX_RULE } from './temporal/workflow-ids';
 import { DEFAULT_CONFIRM_INTERVAL_MS, type Confirmation } from './directory/route-class-confirmation';
+import type { TrapUser } from './signals/trap-receiver';
 
 /** The repository root (from src/ or dist/src/): data and tools folders default to it. */
 export const PROJECT_ROOT = findProjectRoot(__dirname);
@@ -67,7 +69,11 @@ const envSchema = z.object({
   STATETRACE_SERIES_FLUSH_SEC: z.coerce.number().int().min(1).max(300).default(30),
   STATETRACE_TRAP_PORT: port.default(10162),
   STATETRACE_TRAP_ADDRESS: z.string().default('127.0.0.1'),
-  STATETRACE_TRAP_COMMUNITIES: z.string().default('public'),
+  // No default community: traps are accepted only from senders configured here.
+  STATETRACE_TRAP_COMMUNITIES: z.string().default(''),
+  STATETRACE_TRAP_V3_USERS: z.string().default(''),
+  STATETRACE_TRAP_RELAYS: z.string().default(''),
+  STATETRACE_TRAP_RATE: z.coerce.number().int().min(1).max(100_000).default(20),
   STATETRACE_SIGNAL_TOKENS: optionalString,
 
   // Overrides for every route class's `confirm` (unset: each class's own, see route-class-confirmation.ts).
@@ -152,8 +158,8 @@ export interface Config {
   metrics: { port: number; token?: string };
   /** Outbound webhooks: attempts per delivery before it is dead-lettered. */
   webhooks: { maxAttempts: number };
-  /** SNMP trap receiver; port 0 turns it off. */
-  traps: { port: number; address: string; communities: string[] };
+  /** SNMP trap receiver; port 0, or no community and no v3 user, turns it off. */
+  traps: { port: number; address: string; communities: string[]; users: TrapUser[]; relays: string[]; ratePerSec: number };
   /** Bearer tokens accepted by POST /api/v1/signals, by name. */
   signalTokens: { name: string; token: string }[];
   /** Timing of the outage workflow (passed to each new outage); `confirm` only when set here, overriding the route classes'. */
@@ -251,7 +257,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     mongo: { uri: e.MONGODB_URI, embeddedPort: e.STATETRACE_FERRETDB_PORT },
     sweeper: { shardCount: e.STATETRACE_SWEEP_SHARDS, ownShards: ownShards(e.STATETRACE_SWEEP_OWN_SHARDS, e.STATETRACE_SWEEP_SHARDS), tickMs: e.STATETRACE_SWEEP_TICK_MS, seriesFlushMs: e.STATETRACE_SERIES_FLUSH_SEC * 1000 },
-    traps: { port: e.STATETRACE_TRAP_PORT, address: e.STATETRACE_TRAP_ADDRESS, communities: e.STATETRACE_TRAP_COMMUNITIES.split(',').map((c) => c.trim()).filter(Boolean) },
+    traps: {
+      port: e.STATETRACE_TRAP_PORT,
+      address: e.STATETRACE_TRAP_ADDRESS,
+      communities: list(e.STATETRACE_TRAP_COMMUNITIES),
+      users: list(e.STATETRACE_TRAP_V3_USERS).map(parseTrapUser),
+      relays: list(e.STATETRACE_TRAP_RELAYS).map(parseAddress('STATETRACE_TRAP_RELAYS')),
+      ratePerSec: e.STATETRACE_TRAP_RATE,
+    },
     signalTokens: parseSignalTokens(e.STATETRACE_SIGNAL_TOKENS),
     outage: {
       confirm: confirmOverride(e.STATETRACE_CONFIRM_ATTEMPTS, e.STATETRACE_CONFIRM_INTERVAL_MS),
@@ -269,6 +282,31 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     retention: { rawDays: e.STATETRACE_RETENTION_RAW_DAYS, rollupDays: e.STATETRACE_RETENTION_ROLLUP_DAYS },
   };
 }
+
+const list = (v: string): string[] => v.split(',').map((c) => c.trim()).filter(Boolean);
+
+const AUTH_PROTOCOLS = ['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
+const PRIV_PROTOCOLS = ['des', 'aes', 'aes256b', 'aes256r'] as const;
+
+/** `name:auth-protocol:auth-key[:priv-protocol:priv-key]` (keys of at least 8 characters, as SNMPv3 requires). */
+function parseTrapUser(spec: string): TrapUser {
+  const [name, auth, authKey, priv, privKey, ...rest] = spec.split(':');
+  const bad = (why: string) => new ConfigError(`invalid configuration: STATETRACE_TRAP_V3_USERS entry for "${name ?? ''}": ${why} (name:auth-protocol:auth-key[:priv-protocol:priv-key])`);
+  if (!name || rest.length > 0 || (priv === undefined) !== (privKey === undefined)) throw bad('wrong number of fields');
+  const authProtocol = AUTH_PROTOCOLS.find((p) => p === auth?.toLowerCase());
+  if (!authProtocol) throw bad(`auth protocol must be one of ${AUTH_PROTOCOLS.join(', ')}`);
+  if (!authKey || authKey.length < 8) throw bad('the auth key needs at least 8 characters');
+  if (priv === undefined) return { name, authProtocol, authKey };
+  const privProtocol = PRIV_PROTOCOLS.find((p) => p === priv.toLowerCase());
+  if (!privProtocol) throw bad(`privacy protocol must be one of ${PRIV_PROTOCOLS.join(', ')}`);
+  if (!privKey || privKey.length < 8) throw bad('the privacy key needs at least 8 characters');
+  return { name, authProtocol, authKey, privProtocol, privKey };
+}
+
+const parseAddress = (variable: string) => (address: string): string => {
+  if (!isIP(address)) throw new ConfigError(`invalid configuration: ${variable}: "${address}" is not an IP address`);
+  return address;
+};
 
 function slackConfig(e: z.infer<typeof envSchema>): SlackConfig | undefined {
   if (!e.SLACK_BOT_TOKEN) return undefined;

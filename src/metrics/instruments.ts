@@ -17,6 +17,7 @@ export const NOTIFICATION_CHANNELS = ['console', 'slack', 'discord', 'webhook', 
 const NOTIFICATION_RESULTS = ['sent', 'failed'] as const;
 const FAILOVER_DIRECTIONS = ['failover', 'failback'] as const;
 const FAILOVER_OUTCOMES = ['succeeded', 'failed'] as const;
+export const TRAP_RESULTS = ['mapped', 'ignored', 'rate_limited'] as const;
 
 export const incidentsOpened = new Counter({
   name: 'statetrace_incidents_opened_total',
@@ -36,6 +37,13 @@ export const notifications = new Counter({
   name: 'statetrace_notifications_total',
   help: 'Notification deliveries attempted, one per destination and attempt, by channel and result.',
   labelNames: ['channel', 'result'] as const,
+  registers: [registry],
+});
+
+export const traps = new Counter({
+  name: 'statetrace_traps_total',
+  help: 'Datagrams at the SNMP trap receiver, by result: mapped to routes, ignored (undecodable, not accepted, not a link trap, no route), or dropped by the per-source rate limit before decoding.',
+  labelNames: ['result'] as const,
   registers: [registry],
 });
 
@@ -88,6 +96,7 @@ for (const severity of SEVERITIES) {
 }
 for (const direction of FAILOVER_DIRECTIONS) for (const outcome of FAILOVER_OUTCOMES) failovers.inc({ direction, outcome }, 0);
 for (const channel of NOTIFICATION_CHANNELS) for (const result of NOTIFICATION_RESULTS) notifications.inc({ channel, result }, 0);
+for (const result of TRAP_RESULTS) traps.inc({ result }, 0);
 for (const kind of PROBE_KINDS) {
   probeDuration.zero({ kind });
   for (const result of PROBE_RESULTS) probes.inc({ kind, result }, 0);

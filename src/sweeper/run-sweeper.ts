@@ -77,12 +77,17 @@ export async function startSweeper(deps: {
   const byShard = new Map(shards.map((s, i) => [config.sweeper.ownShards[i]!, s]));
 
   // Traps first: a taken port should stop start-up before any job is scheduled.
+  const trapsConfigured = config.traps.communities.length > 0 || config.traps.users.length > 0;
+  if (config.traps.port > 0 && !trapsConfigured) logger.warn('SNMP trap receiver off: no community or v3 user is configured (STATETRACE_TRAP_COMMUNITIES, STATETRACE_TRAP_V3_USERS)');
   const traps =
-    config.traps.port > 0
+    config.traps.port > 0 && trapsConfigured
       ? await startTrapReceiver({
           port: config.traps.port,
           address: config.traps.address,
           communities: config.traps.communities,
+          users: config.traps.users,
+          relays: config.traps.relays,
+          ratePerSec: config.traps.ratePerSec,
           lookup: (agent, ifIndex) => shards.flatMap((s) => s.routesForTrap(trapKey(agent, ifIndex))),
           onSignal: (signal) => void byShard.get(shardOf(signal.routeId, config.sweeper.shardCount))?.applySignal(signal),
           logger,

@@ -27,7 +27,12 @@ interface RouteRuntime {
   debounce: DebounceState;
   echoes: EchoWindow;
   lastHealthyAt?: Date;
+  /** A linkUp trap asked the probes to confirm a recovery: while the route recovers, each probe is followed by another within RECOVERY_CONFIRM_MS. */
+  confirmingRecovery?: boolean;
 }
+
+/** How soon the next probe follows one that saw a trapped-up route recovering. */
+const RECOVERY_CONFIRM_MS = 1000;
 
 export interface ShardSweeperDeps {
   shard: number;
@@ -137,6 +142,10 @@ export class ShardSweeper {
         const sent = (m: Measurement) => rt.route.probes.find((p) => p.kind !== 'snmp' && p.target === m.target && p.kind === m.kind);
         const smoothed = measurements.map((m) => rt.echoes.smooth(m, (sent(m) as IcmpProbeSpec | undefined)?.count ?? 1));
         this.record(rt, smoothed.map((measurement) => ({ origin: 'probe' as const, measurement })), 'probe');
+        if (rt.confirmingRecovery) {
+          rt.confirmingRecovery = rt.debounce.state === 'recovering';
+          if (rt.confirmingRecovery) rt.nextDueAt = Math.min(rt.nextDueAt, this.now() + RECOVERY_CONFIRM_MS);
+        }
       })()
         .catch((err: unknown) => this.deps.logger.error({ err, routeId: rt.route.id }, 'sweep of a route failed'))
         .finally(() => this.inFlight.delete(rt.route.id));
@@ -148,12 +157,18 @@ export class ShardSweeper {
   /**
    * A pushed signal: scored and debounced like a probe result. A linkDown trap is
    * authoritative (down at once); any signal also makes the route due now, so a probe
-   * confirms and measures it on the next tick.
+   * confirms and measures it on the next tick. A trap can only hasten `down`: a linkUp
+   * (which anyone who can reach the port may send) only makes the route due, and recovery
+   * needs the probes to agree.
    */
   applySignal(signal: RouteSignal): Transition[] {
     const rt = this.runtimes.get(signal.routeId);
     if (!rt) return [];
     rt.nextDueAt = Math.min(rt.nextDueAt, this.now());
+    if (signal.source === 'snmp-trap' && signal.status !== 'down') {
+      rt.confirmingRecovery = true;
+      return [];
+    }
     const hard = signal.source === 'snmp-trap' && signal.status === 'down';
     return this.record(rt, [{ origin: 'signal', signal }], signal.source, hard, signal.at);
   }

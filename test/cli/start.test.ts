@@ -140,7 +140,7 @@ describe('statetrace start (embedded stack)', () => {
     const taken = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => taken.bind(0, '127.0.0.1', resolve));
     try {
-      const { env, dataDir } = await startEnv({ STATETRACE_TRAP_PORT: String(taken.address().port) });
+      const { env, dataDir } = await startEnv({ STATETRACE_TRAP_PORT: String(taken.address().port), STATETRACE_TRAP_COMMUNITIES: 'public' });
       const run = spawnCli(['start'], env);
       expect(await run.exited).toBe(1);
       expect(run.output()).toMatch(/SNMP trap receiver cannot listen on udp 127\.0\.0\.1:\d+ \(bind EADDRINUSE[^)]*\); set STATETRACE_TRAP_PORT/);

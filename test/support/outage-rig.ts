@@ -99,6 +99,7 @@ export async function startOutageRig(opts: {
     STATETRACE_SWEEP_TICK_MS: '200',
     STATETRACE_TRAP_PORT: String(trapPort),
     STATETRACE_TRAP_ADDRESS: tb.hostAddress,
+    STATETRACE_TRAP_COMMUNITIES: 'public',
     STATETRACE_RESOLVE_STABLE_SEC: '5',
     STATETRACE_FAILBACK_CHECK_SEC: '1',
     ...opts.env,

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import mongoose from 'mongoose';
 import { loadConfig } from '../../src/config';
 import { importRouteFile } from '../../src/directory/import-routes';
@@ -21,6 +23,7 @@ import { writeTempFile } from '../fixtures/route-files';
 useTestDatabase('detection');
 const logger = createLogger('silent');
 let tb: Testbed;
+let trapPort: number;
 let sweeper: SweeperService;
 const seen: { routeId: string; t: Transition; at: number }[] = [];
 
@@ -68,10 +71,10 @@ const waitFor = <T>(what: string, get: () => T | undefined, timeoutMs: number) =
 const transitionsOf = (routeId: string, kind: string, since: number) => seen.filter((s) => s.routeId === routeId && s.t.kind === kind && s.at >= since);
 
 beforeAll(async () => {
-  const trapPort = await freePort();
+  trapPort = await freePort();
   tb = await testbedUp({ id: 14, targets: 2, trapSink: { port: trapPort } });
   await importRouteFile(writeTempFile(routeFile(tb)), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 't' }, logger });
-  const config = loadConfig({ STATETRACE_SWEEP_TICK_MS: '250', STATETRACE_SERIES_FLUSH_SEC: '1', STATETRACE_TRAP_PORT: String(trapPort), STATETRACE_TRAP_ADDRESS: tb.hostAddress });
+  const config = loadConfig({ STATETRACE_SWEEP_TICK_MS: '250', STATETRACE_SERIES_FLUSH_SEC: '1', STATETRACE_TRAP_PORT: String(trapPort), STATETRACE_TRAP_ADDRESS: tb.hostAddress, STATETRACE_TRAP_COMMUNITIES: 'public' });
   sweeper = await startSweeper({
     config,
     models,
@@ -126,6 +129,29 @@ describe('sweeper on the testbed', () => {
     expect(recorded.map((t) => t.kind)).toEqual(expect.arrayContaining(['suspect', 'down', 'recovering', 'recovered']));
     expect(recorded.find((t) => t.kind === 'down')).toMatchObject({ status: 'down', taxonomy: ['unreachable'] });
   }, 45_000);
+
+  it('linkUp traps from the device itself while its link is cut do not bring the route back: recovery needs the probes', async () => {
+    const ifIndex = tb.links.primary.ifIndex;
+    // What an attacker who can send from the agent's address (or a confused device) sends.
+    const linkUp = () =>
+      promisify(execFile)('ip', ['netns', 'exec', `${tb.prefix}edge`, 'snmptrap', `--clientaddr=${tb.agent.address}`, '-v', '2c', '-c', 'public', `${tb.hostAddress}:${trapPort}`, '', '1.3.6.1.6.3.1.1.5.4', `1.3.6.1.2.1.2.2.1.1.${ifIndex}`, 'i', String(ifIndex)], { env: { ...process.env, MIBS: '' } });
+    const cutAt = Date.now();
+    await tb.fail('primary');
+    await waitFor('tb-trapped down', () => transitionsOf('tb-trapped', 'down', cutAt)[0], 15_000);
+    for (let i = 0; i < 16; i++) {
+      await linkUp();
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // Each made the route due: its SNMP probe ran and saw the interface down.
+    expect(seen.filter((s) => s.routeId === 'tb-trapped' && s.at >= cutAt && ['recovering', 'recovered', 'cleared'].includes(s.t.kind))).toEqual([]);
+    expect(sweeper.shards[0]!.debounceState('tb-trapped')).toMatchObject({ state: 'down' });
+
+    // Healed: snmpd's own linkUp makes the probes confirm at once (not at the route's 120 s interval).
+    const healAt = Date.now();
+    await tb.heal('primary');
+    await waitFor('tb-trapped recovered', () => transitionsOf('tb-trapped', 'recovered', healAt)[0], 15_000);
+    expect(transitionsOf('tb-trapped', 'recovered', healAt)[0]!.t.cause).toBe('probe');
+  }, 60_000);
 
   it('steady noise (10 % loss, 20 ms jitter) never takes the route down', async () => {
     const from = Date.now();
