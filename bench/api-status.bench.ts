@@ -51,7 +51,7 @@ export const run: Benchmark = async (ctx) => {
   const concurrency = numberOption(ctx, 'concurrency', { full: 50, quick: 10 });
   const logger = createLogger('warn');
   await benchDatabase(ctx);
-  const app = await ctx.teardown.own('HTTP server', () => buildHttpServer({ logger, checks: {}, rateLimitPerMinute: 0 }), (a) => a.close());
+  const app = await ctx.teardown.own('HTTP server', () => buildHttpServer({ logger, checks: {}, addressRateLimitPerMinute: 0 }), (a) => a.close());
   const importStart = Date.now();
   await importRouteFile(writeTempFile(routeFile(routes)), { models, maxBytes: 1 << 24, actor: { platform: 'cli', id: 'bench' }, logger });
   await fillStatusBoard(routes, logger);

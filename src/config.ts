@@ -62,6 +62,8 @@ const envSchema = z.object({
   STATETRACE_SWEEP_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(1000),
   STATETRACE_API_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
   STATETRACE_API_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(600),
+  STATETRACE_API_ADDRESS_RATE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(3000),
+  STATETRACE_API_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(1_000_000).default(20),
   STATETRACE_METRICS_PORT: port.default(0),
   STATETRACE_METRICS_TOKEN: optionalString,
   // At most the notifier activity's 8 attempts (workflows/activities.ts): the last webhook attempt must happen while Temporal still retries.
@@ -153,7 +155,8 @@ export interface Config {
     seriesFlushMs: number;
   };
   /** REST API: largest request body (bytes), requests per minute per token (0: unlimited). */
-  api: { bodyLimit: number; rateLimitPerMinute: number };
+  /** Per minute: requests per verified token, requests per client address before authentication, failed authentications per address. */
+  api: { bodyLimit: number; rateLimitPerMinute: number; addressRateLimitPerMinute: number; authFailuresPerMinute: number };
   /** /metrics: the metrics-only listener's port in processes without the API (0: none); the bearer token scrapes need, if any. */
   metrics: { port: number; token?: string };
   /** Outbound webhooks: attempts per delivery before it is dead-lettered. */
@@ -271,7 +274,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       stableForMs: e.STATETRACE_RESOLVE_STABLE_SEC * 1000,
       failbackCheckMs: e.STATETRACE_FAILBACK_CHECK_SEC * 1000,
     },
-    api: { bodyLimit: e.STATETRACE_API_BODY_LIMIT, rateLimitPerMinute: e.STATETRACE_API_RATE_LIMIT },
+    api: {
+      bodyLimit: e.STATETRACE_API_BODY_LIMIT,
+      rateLimitPerMinute: e.STATETRACE_API_RATE_LIMIT,
+      addressRateLimitPerMinute: e.STATETRACE_API_ADDRESS_RATE_LIMIT,
+      authFailuresPerMinute: e.STATETRACE_API_AUTH_FAILURE_LIMIT,
+    },
     metrics: { port: e.STATETRACE_METRICS_PORT, token: e.STATETRACE_METRICS_TOKEN },
     webhooks: { maxAttempts: e.STATETRACE_WEBHOOK_MAX_ATTEMPTS },
     slack: slackConfig(e),

@@ -13,8 +13,8 @@ export interface HttpServerDeps {
   checks: Record<string, HealthCheck>;
   /** Largest request body accepted (bytes). */
   bodyLimit?: number;
-  /** Requests per minute per token (or per address without one) on /api/v1; 0: no limit. */
-  rateLimitPerMinute?: number;
+  /** Requests per minute per client address on /api, before authentication (tokens have their own limit, auth.ts); 0: no limit. */
+  addressRateLimitPerMinute?: number;
 }
 
 /**
@@ -41,14 +41,15 @@ export async function buildHttpServer(deps: HttpServerDeps) {
     },
     transform: jsonSchemaTransform,
   });
-  if ((deps.rateLimitPerMinute ?? 600) > 0) {
+  const perAddress = deps.addressRateLimitPerMinute ?? 3000;
+  if (perAddress > 0) {
     await app.register(rateLimit, {
-      max: deps.rateLimitPerMinute ?? 600,
+      max: perAddress,
       timeWindow: 60_000,
-      // Per token when there is one (so one noisy client does not starve the others behind a NAT), else per address.
-      keyGenerator: (req) => /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]?.slice(0, 16) ?? req.ip,
-      allowList: (req) => !req.url.startsWith('/api/'),
-      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: `rate limit: ${ctx.max} requests per minute; retry in ${Math.ceil(ctx.ttl / 1000)} s`, message: `rate limit: ${ctx.max} requests per minute` }),
+      keyGenerator: (req) => req.ip,
+      // By the route the router matched, not the raw URL (the router decodes `/%61pi/…` to `/api/…`); unmatched paths count too.
+      allowList: (req) => req.routeOptions.url !== undefined && !req.routeOptions.url.startsWith('/api/'),
+      errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, error: `rate limit: ${ctx.max} requests per minute from this address; retry in ${Math.ceil(ctx.ttl / 1000)} s`, message: `rate limit: ${ctx.max} requests per minute from this address` }),
     });
   }
 

@@ -50,9 +50,11 @@ export function registerSignalsApi(
   deps: { models: Pick<Models, 'RouteRecord' | 'PendingSignal'>; tokens: { name: string; token: string }[]; shardCount: number; auth?: ApiAuth },
 ): void {
   app.post('/api/v1/signals', { schema: { hide: true } }, async (req, reply) => {
-    // A monitor's STATETRACE_SIGNAL_TOKENS token, or an API token with the write scope.
-    const apiCaller = deps.auth ? await deps.auth.identify(req) : undefined;
-    const caller = authenticate(req, deps.tokens) ?? (apiCaller && scopeAllows(apiCaller.scope, 'write') ? `api:${apiCaller.name}` : undefined);
+    // A monitor's STATETRACE_SIGNAL_TOKENS token, or an API token with the write scope (a
+    // monitor's token is not looked up as an API token: it would count as a failed authentication).
+    const monitor = authenticate(req, deps.tokens);
+    const apiCaller = !monitor && deps.auth ? await deps.auth.identify(req) : undefined;
+    const caller = monitor ?? (apiCaller && scopeAllows(apiCaller.scope, 'write') ? `api:${apiCaller.name}` : undefined);
     if (!caller) {
       if (apiCaller) return refuse(reply, 403, `signals need a token with the write scope; yours (${apiCaller.name}) has ${apiCaller.scope}`);
       return refuse(reply, 401, deps.tokens.length === 0 && !deps.auth ? 'signals API disabled: no STATETRACE_SIGNAL_TOKENS configured' : 'missing or invalid bearer token');

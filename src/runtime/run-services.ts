@@ -219,8 +219,8 @@ export async function runServices(config: Config, logger: Logger, parts: Service
         const info = await client.workflowService.getSystemInfo({});
         return { address: temporalAddress, namespace: config.temporal.namespace, serverVersion: info.serverVersion, embedded: Boolean(stack.started.temporal) };
       };
-      const http = await buildHttpServer({ logger, checks, bodyLimit: config.api.bodyLimit, rateLimitPerMinute: config.api.rateLimitPerMinute });
-      const auth = createApiAuth(models);
+      const http = await buildHttpServer({ logger, checks, bodyLimit: config.api.bodyLimit, addressRateLimitPerMinute: config.api.addressRateLimitPerMinute });
+      const auth = createApiAuth(models, { perTokenPerMinute: config.api.rateLimitPerMinute, failuresPerMinute: config.api.authFailuresPerMinute });
       registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount, auth });
       registerWebhooksApi(http, { models, auth, maxAttempts: config.webhooks.maxAttempts });
       registerApiV1(http, { models, auth, workflows: new Client({ connection: client, namespace: config.temporal.namespace }).workflow, taskQueue: config.temporal.taskQueue, workflowIdPrefix: config.temporal.workflowIdPrefix, runbooks: await loadRunbooks(), logger });

@@ -30,9 +30,10 @@ export interface ApiRig {
 }
 
 /** The API on the test database with VALID_ROUTE_FILE imported and one token per scope; call in beforeAll after useTestDatabase. */
-export async function startApiRig(opts: { workflows?: CoreDeps['workflows']; taskQueue?: string; rateLimitPerMinute?: number } = {}): Promise<ApiRig> {
-  const app = await buildHttpServer({ logger, checks: {}, bodyLimit: BODY_LIMIT, rateLimitPerMinute: opts.rateLimitPerMinute ?? 0 });
-  registerApiV1(app, { models, auth: createApiAuth(models), workflows: opts.workflows ?? noTemporal, taskQueue: opts.taskQueue ?? 'unused', runbooks: await loadRunbooks(), logger });
+export async function startApiRig(opts: { workflows?: CoreDeps['workflows']; taskQueue?: string; limits?: { perToken?: number; perAddress?: number; failures?: number } } = {}): Promise<ApiRig> {
+  const app = await buildHttpServer({ logger, checks: {}, bodyLimit: BODY_LIMIT, addressRateLimitPerMinute: opts.limits?.perAddress ?? 0 });
+  const auth = createApiAuth(models, { perTokenPerMinute: opts.limits?.perToken ?? 0, failuresPerMinute: opts.limits?.failures ?? 0 });
+  registerApiV1(app, { models, auth, workflows: opts.workflows ?? noTemporal, taskQueue: opts.taskQueue ?? 'unused', runbooks: await loadRunbooks(), logger });
   await importRouteFile(writeTempFile(VALID_ROUTE_FILE), { models, maxBytes: 1 << 20, actor: { platform: 'cli', id: 'test' }, logger });
   const createdBy = { platform: 'cli' as const, id: 'test' };
   const tokens = {

@@ -79,17 +79,3 @@ describe('GET /api/v1/export', () => {
     expect(await snapshotDatabase()).toEqual(before);
   });
 });
-
-describe('rate limit', () => {
-  it('answers 429 in the error shape once a token has used its requests for the minute', async () => {
-    const limited = await startApiRig({ rateLimitPerMinute: 5 });
-    const codes = [];
-    for (let i = 0; i < 6; i++) codes.push((await limited.call('GET', '/api/v1/routes')).statusCode);
-    expect(codes).toEqual([200, 200, 200, 200, 200, 429]);
-    const res = await limited.call('GET', '/api/v1/routes');
-    expect(res.statusCode).toBe(429);
-    expect(res.json()).toEqual({ error: expect.stringMatching(/^rate limit: 5 requests per minute/) });
-    // Another token has its own allowance.
-    expect((await limited.call('GET', '/api/v1/routes', { as: 'admin' })).statusCode).toBe(200);
-  });
-});
