@@ -2,9 +2,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import Handlebars from 'handlebars';
 import type { ExecuteFailoverInput } from '../outage-contract';
 import type { FailoverPolicyDoc } from '../../src/models/failover-policy';
-import { runCommand } from './command';
+import { commandEnvironment, runCommand } from './command';
 import { SNMP_SET_TIMEOUT_MS, SNMP_SET_TYPES, snmpSet, snmpSetValue, type SnmpSetType } from './snmp-set';
-import type { ExecutorOutcome } from './types';
+import { secretsOf, type ExecutorOutcome } from './types';
 import { postWebhook } from './webhook';
 
 type ExecutorKind = FailoverPolicyDoc['executor']['kind'];
@@ -61,7 +61,10 @@ export function prepareExecutor(
       if (!spec.argv?.length) throw brokenPolicy(input.policyId, 'command executor without argv');
       const argv = spec.argv.map((template, i) => render(template, context, `argv[${i}]`));
       const timeoutSec = spec.timeoutSec ?? DEFAULT_COMMAND_TIMEOUT_SEC;
-      return { kind: 'command', argv, timeoutMs: timeoutSec * 1000, run: () => runCommand(argv, timeoutSec, env) };
+      const names = spec.env ?? [];
+      const named = Object.fromEntries(names.map((name) => [name, readSecret(env, name, 'env')]));
+      const childEnv = commandEnvironment(env, named);
+      return { kind: 'command', argv, timeoutMs: timeoutSec * 1000, run: () => runCommand(argv, timeoutSec, childEnv, secretsOf(env, names)) };
     }
     case 'webhook': {
       const { url, secretEnv } = spec;
@@ -78,6 +81,7 @@ export function prepareExecutor(
             secret,
             timeoutSec,
             idempotencyKey: input.idempotencyKey,
+            secrets: secretsOf(env, [secretEnv]),
             payload: { incidentId: input.incidentId, routeId: input.routeId, direction: input.direction, from, to, idempotencyKey: input.idempotencyKey, at: new Date().toISOString() },
           }),
       };

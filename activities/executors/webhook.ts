@@ -1,5 +1,5 @@
 import { requestFailure, signedPost } from '../channels/webhook/signed-post';
-import { truncate, type ExecutorOutcome } from './types';
+import { keptOutput, type ExecutorOutcome, type Secret } from './types';
 
 export interface WebhookRequest {
   url: string;
@@ -7,6 +7,8 @@ export interface WebhookRequest {
   timeoutSec: number;
   idempotencyKey: string;
   payload: Record<string, unknown>;
+  /** Cut out of the response body before it is kept. */
+  secrets: readonly Secret[];
 }
 
 /**
@@ -16,7 +18,7 @@ export interface WebhookRequest {
 export async function postWebhook(req: WebhookRequest): Promise<ExecutorOutcome> {
   try {
     const response = await signedPost({ url: req.url, secret: req.secret, body: JSON.stringify(req.payload), headers: { 'Idempotency-Key': req.idempotencyKey }, timeoutMs: req.timeoutSec * 1000 });
-    const text = truncate(await response.text());
+    const text = keptOutput(await response.text(), req.secrets);
     return { ok: response.ok, detail: [`HTTP ${response.status}`, text].filter(Boolean).join('; ') };
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') return { ok: false, detail: `timed out after ${req.timeoutSec}s` };

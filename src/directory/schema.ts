@@ -122,6 +122,8 @@ const executorSchema = z.discriminatedUnion('kind', [
     kind: z.literal('command'),
     /** argv rendered with handlebars per element and run without a shell. */
     argv: z.array(z.string().min(1)).min(1),
+    /** Variables passed to the command besides PATH and LANG (it gets no other of the worker's). */
+    env: z.array(envVarName()).max(20).default([]),
     timeoutSec: z.number().int().min(1).max(600).default(30),
   }),
   z.strictObject({

@@ -6,6 +6,7 @@ const executorSchema = new Schema(
   {
     kind: { type: String, enum: ['command', 'webhook', 'snmp-set'], required: true },
     argv: { type: [String], default: undefined },
+    env: { type: [String], default: undefined },
     url: String,
     secretEnv: String,
     timeoutSec: Number,

@@ -25,9 +25,12 @@ const SYS_CONTACT = '1.3.6.1.2.1.1.4.0';
 /** Shell metacharacters that must reach the command literally. */
 const ROUTE_NAME = `Edge $(touch PWNED); \`id\` | cat > x && "q" 'a'`;
 
+/** What a worker's environment holds besides: none of it may reach a command or its kept output. */
+const WORKER_SECRETS = { SLACK_BOT_TOKEN: 'xoxb-worker-slack-token', MONGODB_URI: 'mongodb://admin:db-password@10.0.0.5/statetrace', TEMPORAL_API_KEY: 'temporal-cloud-key-123' };
+const ROUTER_KEY = 'router-api-key-0123456789';
 const activities = createFailoverActivities({
   models,
-  env: { PATH: process.env.PATH, HOOK_SECRET, SNMP_RW: SNMP_RW_COMMUNITY },
+  env: { PATH: process.env.PATH, HOOK_SECRET, SNMP_RW: SNMP_RW_COMMUNITY, ROUTER_KEY, ...WORKER_SECRETS },
   logger: createLogger('silent'),
 });
 // Activity failures are expected here; keep the SDK's log of them out of the test output.
@@ -76,6 +79,7 @@ ${policy(
     '{{direction}}',
   ]),
 )}
+${policy('cmd-dump-env', command([process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env)); process.stderr.write("x".repeat(5000))'], ', env: [ROUTER_KEY]'))}
 ${policy('cmd-exit3', command([process.execPath, '-e', "process.stdout.write('switch refused'); process.exit(3)"]))}
 ${policy('cmd-slow', command([process.execPath, '-e', 'setTimeout(() => {}, 20000)'], ', timeoutSec: 1'))}
 ${policy('cmd-typo', command(['/usr/bin/printf', '%s', '{{route.nmae}}']))}
@@ -165,6 +169,22 @@ describe('executeFailover: command', () => {
     });
     expect(run!.argv).toContain(ROUTE_NAME);
     expect(run!.finishedAt!.getTime()).toBeGreaterThanOrEqual(run!.startedAt.getTime());
+  });
+
+  it('a command that dumps its environment sees PATH, LANG and what its policy names; the kept output has no secret and is capped', async () => {
+    const input = failover('cmd-dump-env');
+    const result = await execute(input);
+    expect(result.ok).toBe(true);
+    const stdout = /stdout: (\{.*?\}); stderr/.exec(result.detail)![1]!;
+    expect(Object.keys(JSON.parse(stdout) as object).sort()).toEqual(['LANG', 'PATH', 'ROUTER_KEY']);
+    // The one secret it was given is kept by name only; none of the worker's is anywhere.
+    expect(JSON.parse(stdout)).toMatchObject({ ROUTER_KEY: '[ROUTER_KEY redacted]' });
+    const run = await models.ExecutorRun.findById(input.idempotencyKey).lean();
+    for (const kept of [result.detail, run!.detail!]) {
+      for (const secret of [ROUTER_KEY, HOOK_SECRET, SNMP_RW_COMMUNITY, ...Object.values(WORKER_SECRETS)]) expect(kept).not.toContain(secret);
+      expect(kept).toContain('… (truncated)');
+      expect(kept.length).toBeLessThan(4500);
+    }
   });
 
   it('records a non-zero exit as a failed run, with its output', async () => {
