@@ -4,6 +4,7 @@ import { deleteRoute, putRoute } from '../../directory/edit-route';
 import { formatFieldPath } from '../../directory/parse-route-file';
 import { routePathProbeWarnings } from '../../directory/path-probe-warnings';
 import { maintenanceOf } from '../../directory/maintenance-windows';
+import { withoutSecrets, withStoredSecrets } from '../../directory/write-only-secrets';
 import type { RouteRecordDoc } from '../../models/route';
 import { mayViewCustomers } from '../../../bot/core/roles';
 import { sendError } from '../api-errors';
@@ -46,7 +47,7 @@ export function registerRoutesApi(app: HttpServer, { models, auth }: ApiV1Deps):
     schema: {
       tags: TAGS,
       summary: 'One route, as routes.yaml declares it',
-      description: '`route` can be sent back to PUT as is. customerIds are shown to write and admin tokens only. `chatMaintenance`: windows opened at run time by the `maint` command (PUT and file imports never remove them).',
+      description: '`route` can be sent back to PUT as is: SNMP communities show as `(write-only)`, which PUT takes for the stored value. customerIds are shown to write and admin tokens only. `chatMaintenance`: windows opened at run time by the `maint` command (PUT and file imports never remove them).',
       params: routeParams,
       response: {
         200: z.object({ route: z.looseObject({ id: z.string() }), chatMaintenance: z.array(z.looseObject({})), createdAt: z.string().optional(), updatedAt: z.string().optional() }),
@@ -82,7 +83,11 @@ export function registerRoutesApi(app: HttpServer, { models, auth }: ApiV1Deps):
     },
   }, async (req, reply) => {
     if (req.body.id !== req.params.id) return sendError(reply, 400, 'invalid request body', [`id: "${req.body.id}" does not match the path's route id "${req.params.id}"`]);
-    const result = await putRoute(models, req.body, apiIdentity(req.apiCaller!).actor);
+    // A route read from GET comes back with its communities write-only: they keep their stored values.
+    const stored = await models.RouteRecord.findById(req.params.id, { probes: 1, paths: 1 }).lean();
+    const { route, problems } = withStoredSecrets(req.body, stored ?? undefined);
+    if (problems.length > 0) return sendError(reply, 400, 'invalid request body', problems);
+    const result = await putRoute(models, route, apiIdentity(req.apiCaller!).actor);
     if (!result.ok) return sendError(reply, result.status, result.error, result.details);
     // The import's advice (`routes import` prints the same), e.g. a primary path probe that follows the active route.
     const warnings = routePathProbeWarnings(req.body).map((w) => `${formatFieldPath(w.path)}: ${w.message}`);
@@ -103,7 +108,7 @@ export function registerRoutesApi(app: HttpServer, { models, auth }: ApiV1Deps):
 function routeSpecOf({ _id, routeClass, maintenance, source: _s, createdAt: _c, updatedAt: _u, __v: _v, ...rest }: RouteRecordDoc & { _id: string; __v?: number }) {
   return {
     id: _id,
-    ...rest,
+    ...withoutSecrets(rest),
     class: routeClass,
     maintenance: maintenance.filter((w) => w.source !== 'chat').map((w) => ({ start: isoDate(w.start)!, end: isoDate(w.end)!, reason: w.reason })),
   };

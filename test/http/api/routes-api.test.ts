@@ -62,6 +62,29 @@ describe('PUT /api/v1/routes/:id', () => {
     expect((await rig.call('PUT', '/api/v1/routes/r9', { as: 'admin', body: route })).statusCode).toBe(200);
   });
 
+  it('keeps SNMP communities write-only: no token reads one back; a route sent back as read keeps its own; a new route cannot borrow one', async () => {
+    const SECRET = 'c0mmun1ty-s3cret';
+    const snmpProbe = (community: string) => ({ kind: 'snmp', agent: '127.0.0.1', port: 16161, community, check: { type: 'ifOperStatus', ifIndex: 1 } });
+    const body = routeBody('snmp-1', { probes: [snmpProbe(SECRET)], paths: [{ id: 'main', role: 'primary', nextHop: '127.0.0.1', probe: snmpProbe(SECRET) }, { id: 'standby', role: 'backup', nextHop: '127.0.0.2' }] });
+    expect((await rig.call('PUT', '/api/v1/routes/snmp-1', { as: 'admin', body })).statusCode).toBe(201);
+    for (const as of ['read', 'write', 'admin'] as const) {
+      const res = await rig.call('GET', '/api/v1/routes/snmp-1', { as });
+      expect(res.statusCode).toBe(200);
+      expect(res.body).not.toContain(SECRET);
+      expect(res.json<{ route: { probes: { community: string }[] } }>().route.probes[0]!.community).toBe('(write-only)');
+    }
+    const { route } = (await rig.call('GET', '/api/v1/routes/snmp-1', { as: 'admin' })).json<{ route: Record<string, unknown> }>();
+    expect((await rig.call('PUT', '/api/v1/routes/snmp-1', { as: 'admin', body: { ...route, name: 'Renamed' } })).statusCode).toBe(200);
+    const stored = await models.RouteRecord.findById('snmp-1').lean();
+    expect(stored).toMatchObject({ name: 'Renamed', probes: [{ community: SECRET }], paths: [{ probe: { community: SECRET } }, {}] });
+    // Another route asking for "the stored community" of a probe it never had: refused, nothing written.
+    const before = await snapshotDatabase();
+    const borrowed = await rig.call('PUT', '/api/v1/routes/snmp-2', { as: 'admin', body: { ...route, id: 'snmp-2' } });
+    expect(borrowed.statusCode).toBe(400);
+    expect(borrowed.json<Body>().details).toEqual([expect.stringMatching(/^probes\[0\]\.community: \(write-only\) stands for a stored community/), expect.stringMatching(/^paths\[0\]\.probe\.community: /)]);
+    expect(await snapshotDatabase()).toEqual(before);
+  });
+
   it('returns the import warnings with the route written, e.g. a primary path probe that follows the active route', async () => {
     const body = routeBody('r7', {
       destination: '198.18.8.0/24',
