@@ -77,6 +77,7 @@ const envSchema = z.object({
   STATETRACE_TRAP_RELAYS: z.string().default(''),
   STATETRACE_TRAP_RATE: z.coerce.number().int().min(1).max(100_000).default(20),
   STATETRACE_SIGNAL_TOKENS: optionalString,
+  STATETRACE_SIGNAL_MAX_AGE_SEC: z.coerce.number().int().min(60).max(7 * 86_400).default(900),
 
   // Overrides for every route class's `confirm` (unset: each class's own, see route-class-confirmation.ts).
   STATETRACE_CONFIRM_ATTEMPTS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(0).max(10).optional()),
@@ -165,6 +166,8 @@ export interface Config {
   traps: { port: number; address: string; communities: string[]; users: TrapUser[]; relays: string[]; ratePerSec: number };
   /** Bearer tokens accepted by POST /api/v1/signals, by name. */
   signalTokens: { name: string; token: string }[];
+  /** The oldest `at` POST /api/v1/signals accepts, in seconds before now. */
+  signalMaxAgeSec: number;
   /** Timing of the outage workflow (passed to each new outage); `confirm` only when set here, overriding the route classes'. */
   outage: { confirm?: Confirmation; stableForMs: number; failbackCheckMs: number };
   /** Slack; undefined when SLACK_BOT_TOKEN is not set (alerts then go to the console). */
@@ -269,6 +272,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ratePerSec: e.STATETRACE_TRAP_RATE,
     },
     signalTokens: parseSignalTokens(e.STATETRACE_SIGNAL_TOKENS),
+    signalMaxAgeSec: e.STATETRACE_SIGNAL_MAX_AGE_SEC,
     outage: {
       confirm: confirmOverride(e.STATETRACE_CONFIRM_ATTEMPTS, e.STATETRACE_CONFIRM_INTERVAL_MS),
       stableForMs: e.STATETRACE_RESOLVE_STABLE_SEC * 1000,

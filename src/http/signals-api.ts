@@ -21,6 +21,10 @@ const signalSchema = z.strictObject({
   jitterMs: z.number().nonnegative().max(600_000).optional(),
 });
 const MAX_SIGNALS = 500;
+/** How far ahead of this server's clock a signal's `at` may be (clock skew), in ms. */
+const MAX_AHEAD_MS = 60_000;
+/** Default oldest `at` accepted (STATETRACE_SIGNAL_MAX_AGE_SEC). */
+export const DEFAULT_SIGNAL_MAX_AGE_SEC = 900;
 const batchSchema = z.strictObject({ signals: z.array(signalSchema).min(1).max(MAX_SIGNALS) });
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
@@ -47,7 +51,7 @@ function refuse(reply: FastifyReply, code: number, error: string, details?: stri
  */
 export function registerSignalsApi(
   app: HttpServer,
-  deps: { models: Pick<Models, 'RouteRecord' | 'PendingSignal'>; tokens: { name: string; token: string }[]; shardCount: number; auth?: ApiAuth },
+  deps: { models: Pick<Models, 'RouteRecord' | 'PendingSignal'>; tokens: { name: string; token: string }[]; shardCount: number; auth?: ApiAuth; maxAgeSec?: number },
 ): void {
   app.post('/api/v1/signals', { schema: { hide: true } }, async (req, reply) => {
     // A monitor's STATETRACE_SIGNAL_TOKENS token, or an API token with the write scope (a
@@ -65,11 +69,23 @@ export function registerSignalsApi(
       return refuse(reply, 400, 'invalid signal payload', parsed.error.issues.map((i) => `${formatFieldPath(i.path.filter((p) => typeof p !== 'symbol')) || '(body)'}: ${i.message}`));
     }
     const signals = 'signals' in parsed.data ? parsed.data.signals : [parsed.data];
+    // A future `at` would hide telemetry gaps and write series that retention never reaches; a
+    // very old one is history, not news.
+    const receivedAt = new Date();
+    const maxAgeSec = deps.maxAgeSec ?? DEFAULT_SIGNAL_MAX_AGE_SEC;
+    const outOfWindow = signals.flatMap((s, i) => {
+      if (s.at === undefined) return [];
+      const where = 'signals' in parsed.data ? `signals[${i}].at` : 'at';
+      const offset = new Date(s.at).getTime() - receivedAt.getTime();
+      if (offset > MAX_AHEAD_MS) return [`${where}: ${s.at} is ${Math.round(offset / 1000)} s ahead of this server's clock (at most ${MAX_AHEAD_MS / 1000} s)`];
+      if (-offset > maxAgeSec * 1000) return [`${where}: ${s.at} is older than ${maxAgeSec} s (STATETRACE_SIGNAL_MAX_AGE_SEC)`];
+      return [];
+    });
+    if (outOfWindow.length > 0) return refuse(reply, 400, 'invalid signal payload', outOfWindow);
     const ids = [...new Set(signals.map((s) => s.routeId))];
     const known = new Set((await deps.models.RouteRecord.find({ _id: { $in: ids } }, { _id: 1 }).lean()).map((r) => r._id));
     const unknown = ids.filter((r) => !known.has(r));
     if (unknown.length > 0) return refuse(reply, 404, 'unknown route', unknown.map((r) => `routeId "${r}" is not in the directory`));
-    const receivedAt = new Date();
     await deps.models.PendingSignal.insertMany(
       signals.map((s) => ({ ...s, at: s.at ? new Date(s.at) : receivedAt, receivedAt, source: 'api', shard: shardOf(s.routeId, deps.shardCount), submittedBy: caller })),
     );

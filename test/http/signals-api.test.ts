@@ -28,6 +28,19 @@ const post = (payload: unknown, token: string | null = TOKEN, raw = false) =>
   });
 
 describe('POST /api/v1/signals', () => {
+  it('refuses an `at` a day ahead (it would hide telemetry gaps) or older than the window, and stores nothing', async () => {
+    const before = await snapshotDatabase();
+    const ahead = await post({ routeId: 'r1', status: 'up', at: new Date(Date.now() + 86_400_000).toISOString() });
+    expect(ahead.statusCode).toBe(400);
+    expect(ahead.json()).toEqual({ error: 'invalid signal payload', details: [expect.stringMatching(/^at: .* is 86400 s ahead of this server's clock \(at most 60 s\)$/)] });
+    const batch = await post({ signals: [{ routeId: 'r1', status: 'up', at: new Date(Date.now() - 30_000).toISOString() }, { routeId: 'r2', status: 'down', at: new Date(Date.now() - 3_600_000).toISOString() }] });
+    expect(batch.statusCode).toBe(400);
+    expect(batch.json()).toEqual({ error: 'invalid signal payload', details: [expect.stringMatching(/^signals\[1\]\.at: .* is older than 900 s/)] });
+    expect(await snapshotDatabase()).toEqual(before);
+    // A few seconds of skew either way is fine.
+    expect((await post({ routeId: 'r1', status: 'up', at: new Date(Date.now() + 5_000).toISOString() })).statusCode).toBe(202);
+  });
+
   it('accepts a signal and queues it for the sweeper of the route’s shard', async () => {
     const res = await post({ routeId: 'r1', status: 'down', detail: 'external monitor: no BGP', taxonomy: ['bgp_down'] });
     expect(res.statusCode).toBe(202);
@@ -38,7 +51,7 @@ describe('POST /api/v1/signals', () => {
   });
 
   it('accepts a batch', async () => {
-    const res = await post({ signals: [{ routeId: 'r1', status: 'up' }, { routeId: 'r2', status: 'degraded', lossPct: 4, at: '2026-11-25T10:00:00Z' }] });
+    const res = await post({ signals: [{ routeId: 'r1', status: 'up' }, { routeId: 'r2', status: 'degraded', lossPct: 4, at: new Date(Date.now() - 60_000).toISOString() }] });
     expect(res.statusCode).toBe(202);
     expect(await models.PendingSignal.countDocuments()).toBe(2);
   });
