@@ -89,6 +89,8 @@ export interface Outage {
   endsBeforeCarryingOn: boolean;
   /** A resolve request wakes the main loop, like a transition (rule 7; runUntilResolved). */
   wakesOnResolve: boolean;
+  /** The incident id is known only once its record exists and the phase says what it is (openRecord). */
+  knownWhenOpen: boolean;
   /** Fail-over and fail-back attempts and escalation steps in progress: the run never ends or continues as new under one. */
   executing: number;
   /** Set while the run hands over to a new one: no executor starts, operator requests wait for the new run. */
@@ -150,8 +152,7 @@ async function detectAndOpen(outage: Outage): Promise<boolean> {
   const ctx = outage.contexts.get(first.routeId)!;
 
   if (first.kind === 'down' && !(await confirmDown(outage, ctx))) {
-    state.incidentId = incidentId(first.routeId, first.at);
-    await openRecord(outage, first, 'info', 'closed_transient');
+    await openRecord(outage, first.routeId, first, 'info', 'closed_transient');
     await outage.timeline('closed_transient', `${first.routeId} recovered during confirmation: transient, nobody paged`);
     state.phase = 'closed_transient';
     return false;
@@ -159,8 +160,7 @@ async function detectAndOpen(outage: Outage): Promise<boolean> {
 
   const maintenance = inMaintenance(ctx, outage.nowIso());
   const severity: Severity = maintenance ? 'info' : severityOf(first.kind, ctx.route.primary);
-  state.incidentId = incidentId(outage.input.dependency ?? first.routeId, first.at);
-  await openRecord(outage, first, severity, 'open');
+  await openRecord(outage, outage.input.dependency ?? first.routeId, first, severity, 'open');
   state.phase = 'open';
   state.openedAt = outage.nowIso();
   await outage.timeline('detected', `${first.routeId}: ${first.kind} (${first.detail ?? first.taxonomy.join(', ')})`, { data: { score: first.score, cause: first.cause } });
@@ -209,6 +209,7 @@ function createOutage(input: OutageInput): Outage {
     answersKept: patched('request-answered-once'),
     endsBeforeCarryingOn: patched('end-before-carry-on'),
     wakesOnResolve: patched('loop-wakes-on-resolve'),
+    knownWhenOpen: patched('incident-known-when-open'),
     executing: 0,
     closing: false,
     undelivered: new Map(),
@@ -407,10 +408,19 @@ async function confirmDown(outage: Outage, ctx: RouteContext): Promise<boolean> 
   return true;
 }
 
-async function openRecord(outage: Outage, first: RouteTransitionSignal, severity: Severity, state: 'open' | 'closed_transient'): Promise<void> {
+/**
+ * Creates the incident record. The id is the outage's from then on, with the phase the record
+ * says: a person's request is refused until then (isOpen), never handled against an incident
+ * half made — an acknowledgement during a blip's record wrote `detecting` over its
+ * `closed_transient` (the model test, seed 1796667859 path 2974). Runs started before keep the
+ * id from before the record.
+ */
+async function openRecord(outage: Outage, key: string, first: RouteTransitionSignal, severity: Severity, state: 'open' | 'closed_transient'): Promise<void> {
+  const id = incidentId(key, first.at);
+  if (!outage.knownWhenOpen) outage.state.incidentId = id;
   outage.state.severity = severity;
   await store.openIncident({
-    incidentId: outage.state.incidentId!,
+    incidentId: id,
     workflowId: workflowInfo().workflowId,
     routes: [...outage.routes.keys()],
     dependency: outage.input.dependency,
@@ -420,6 +430,9 @@ async function openRecord(outage: Outage, first: RouteTransitionSignal, severity
     detectedAt: first.at,
     activePath: outage.routes.get(first.routeId)?.activePath,
   });
+  if (!outage.knownWhenOpen) return;
+  outage.state.incidentId = id;
+  outage.state.phase = state;
 }
 
 /** Fails a route over by policy: each automatic attempt is numbered, so a later one (the route down again after a fail-back) runs anew. */

@@ -59,7 +59,7 @@ export function prepareExecutor(
   switch (spec.kind) {
     case 'command': {
       if (!spec.argv?.length) throw brokenPolicy(input.policyId, 'command executor without argv');
-      const argv = spec.argv.map((template, i) => render(template, context, `argv[${i}]`));
+      const argv = renderArgv(spec.argv, context);
       const timeoutSec = spec.timeoutSec ?? DEFAULT_COMMAND_TIMEOUT_SEC;
       const names = spec.env ?? [];
       const named = Object.fromEntries(names.map((name) => [name, readSecret(env, name, 'env')]));
@@ -105,8 +105,28 @@ export function prepareExecutor(
   }
 }
 
+/**
+ * argv from route data, under two rules that keep data from becoming options or prose from
+ * becoming arguments: free text (the route's name; paths and routes have descriptions, which
+ * the context never holds) is not available, and an element whose value starts with `-` only
+ * because of the data in it is refused unless it comes after a `--` element.
+ */
+function renderArgv(templates: string[], context: TemplateContext): string[] {
+  const { name: _freeText, ...route } = context.route;
+  const argvContext = { ...context, route };
+  const endOfOptions = templates.indexOf('--');
+  return templates.map((template, i) => {
+    const where = `argv[${i}]`;
+    const value = render(template, argvContext, where);
+    if (value.startsWith('-') && !template.startsWith('-') && (endOfOptions === -1 || i < endOfOptions)) {
+      throw ApplicationFailure.nonRetryable(`${where} ${JSON.stringify(template)} renders to "${value}", which the program would take for an option: place it after a "--" element`, 'TemplateError');
+    }
+    return value;
+  });
+}
+
 /** Strict: a variable the context does not have is an error, never an empty string in a command line. */
-function render(template: string, context: TemplateContext, where: string): string {
+function render(template: string, context: object, where: string): string {
   try {
     return handlebars.compile(template, { noEscape: true, strict: true })(context);
   } catch (err) {

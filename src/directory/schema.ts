@@ -120,8 +120,11 @@ export const escalationPolicySchema = z.strictObject({
 const executorSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('command'),
-    /** argv rendered with handlebars per element and run without a shell. */
-    argv: z.array(z.string().min(1)).min(1),
+    /** argv rendered with handlebars per element and run without a shell; free text (route.name) cannot be rendered into it. */
+    argv: z
+      .array(z.string().min(1))
+      .min(1)
+      .refine((argv) => !argv.some((t) => /\{\{[^}]*\b(route\.name|description)\b/.test(t)), 'free text (route.name, descriptions) cannot be rendered into argv: use route.id'),
     /** Variables passed to the command besides PATH and LANG (it gets no other of the worker's). */
     env: z.array(envVarName()).max(20).default([]),
     timeoutSec: z.number().int().min(1).max(600).default(30),

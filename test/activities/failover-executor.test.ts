@@ -68,7 +68,7 @@ ${policy(
     RECORD_ARGS,
     `${workDir}/{{incident.id}}.log`,
     '{{route.id}}',
-    '{{route.name}}',
+    ROUTE_NAME,
     '{{route.destination}}',
     '{{from.id}}',
     '{{from.nextHop}}',
@@ -79,6 +79,8 @@ ${policy(
     '{{direction}}',
   ]),
 )}
+${policy('cmd-dash', command([process.execPath, '-e', RECORD_ARGS, `${workDir}/{{incident.id}}.log`, '{{to.interface}}']))}
+${policy('cmd-dash-sep', command([process.execPath, '-e', RECORD_ARGS, `${workDir}/{{incident.id}}.log`, '--', '{{to.interface}}', '--verbose']))}
 ${policy('cmd-dump-env', command([process.execPath, '-e', 'process.stdout.write(JSON.stringify(process.env)); process.stderr.write("x".repeat(5000))'], ', env: [ROUTER_KEY]'))}
 ${policy('cmd-exit3', command([process.execPath, '-e', "process.stdout.write('switch refused'); process.exit(3)"]))}
 ${policy('cmd-slow', command([process.execPath, '-e', 'setTimeout(() => {}, 20000)'], ', timeoutSec: 1'))}
@@ -101,6 +103,7 @@ routes:
       - { id: main, role: primary, nextHop: 127.0.0.1, interface: lo }
       - { id: backup, role: backup, nextHop: 127.0.0.2, interface: lo, probe: { kind: icmp, target: 127.0.0.1, count: 3, intervalMs: 100, timeoutMs: 1000 } }
       - { id: dead, role: backup, nextHop: 198.18.255.7, probe: { kind: icmp, target: 198.18.255.7, count: 2, intervalMs: 100, timeoutMs: 500 } }
+      - { id: dashed, role: backup, nextHop: 127.0.0.3, interface: "--delete-all" }
     owner: { team: core-net }
     failoverPolicy: cmd
 `;
@@ -185,6 +188,26 @@ describe('executeFailover: command', () => {
       expect(kept).toContain('… (truncated)');
       expect(kept.length).toBeLessThan(4500);
     }
+  });
+
+  it('refuses route data that would start an argv element with "-" (an option), unless the element comes after "--"', async () => {
+    const input = failover('cmd-dash', { toPathId: 'dashed' });
+    const err = await nonRetryableFailure(execute(input));
+    expect(err.message).toBe('argv[4] "{{to.interface}}" renders to "--delete-all", which the program would take for an option: place it after a "--" element');
+    expect(runsOf(input.incidentId)).toEqual([]);
+    expect(await models.ExecutorRun.exists({ _id: input.idempotencyKey })).toBeNull();
+    // After "--" it is an argument; an option the template itself writes (--verbose) is the policy's own.
+    const separated = failover('cmd-dash-sep', { toPathId: 'dashed' });
+    expect(await execute(separated)).toMatchObject({ ok: true });
+    expect(runsOf(separated.incidentId)).toEqual([['--', '--delete-all', '--verbose']]);
+  });
+
+  it('renders no free text into argv: a policy stored before the rule with {{route.name}} fails without running', async () => {
+    await models.FailoverPolicy.create({ _id: 'cmd-name', mode: 'manual', failoverThreshold: 50, failbackThreshold: 80, failbackDelaySec: 60, failbackMode: 'automatic', executor: { kind: 'command', argv: [process.execPath, '-e', RECORD_ARGS, `${workDir}/name.log`, '{{route.name}}'] } });
+    const input = failover('cmd-name');
+    const err = await nonRetryableFailure(execute(input));
+    expect(err.message).toMatch(/^argv\[4\] "\{\{route\.name\}\}": "name" not defined/);
+    expect(fs.existsSync(path.join(workDir, 'name.log'))).toBe(false);
   });
 
   it('records a non-zero exit as a failed run, with its output', async () => {

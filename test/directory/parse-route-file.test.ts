@@ -97,6 +97,12 @@ describe('parseRouteFile', () => {
     ]);
   });
 
+  it('refuses free text (the route name) rendered into a command executor\'s argv', () => {
+    expect(problemsOf(variant('argv: ["true"]', 'argv: ["logger", "{{ route.name }}"]'))).toEqual([
+      expect.stringMatching(/^routes\.yaml:18:38: failoverPolicies\[0\]\.executor\.argv: free text \(route\.name, descriptions\) cannot be rendered into argv: use route\.id$/),
+    ]);
+  });
+
   it('reports every schema problem of a file at once', () => {
     const text = variant('nextHop: "::1"', 'nextHop: nope', variant('nextHop: 127.0.0.2', 'nextHop: 127.0.0.256'));
     expect(problemsOf(text)).toEqual([

@@ -1,7 +1,7 @@
 import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import type { Activities } from '../../activities';
 import type { ExecuteFailoverInput, ExecuteFailoverResult, NotifyInput } from '../../activities/outage-contract';
-import { approveFailback, outageState, requestFailover, resolve, routeTransition } from '../../workflows/messages';
+import { acknowledge, approveFailback, outageState, requestFailover, resolve, routeTransition } from '../../workflows/messages';
 import type { outageWorkflow } from '../../workflows/outage';
 import { down, routeContext, up, type PathScript } from '../support/outage-fakes';
 import { healablePrimary, ops, outageTestEnv, transition } from './outage-env';
@@ -392,6 +392,36 @@ describe('outage lifecycle regressions (time-skipping)', () => {
       },
       { ...noConfirm, key: 'dep:core-rtr-2', dependency: 'core-rtr-2' },
       { executeFailover },
+    );
+  }, 60_000);
+
+  it('an acknowledgement while a blip\'s record is being written is refused, and the record stays closed_transient (model-based test, invariants a and e)', async () => {
+    // Before: the id was the outage's before its record existed, so the request was accepted and
+    // wrote `detecting` over `closed_transient` (seed 1796667859 path 2974).
+    const held = gate();
+    let writing = false;
+    const openIncident: Activities['openIncident'] = async () => {
+      writing = true;
+      await held.opened;
+      return { created: true };
+    };
+    await withOutage(
+      'ack-during-transient-record',
+      { r1: routeContext('r1', { escalationPolicy: undefined, failoverPolicy: undefined }) },
+      () => up,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await until(() => writing, 'the record being written');
+        try {
+          await expect(h.executeUpdate(acknowledge, { args: [{ actor: ops }] })).rejects.toMatchObject({ cause: { message: 'this outage is not open' } });
+        } finally {
+          held.open();
+        }
+        expect(await h.result()).toMatchObject({ phase: 'closed_transient' });
+        expect(calls.updateIncident).toEqual([]);
+      },
+      { confirm: { attempts: 1, intervalMs: 0 } },
+      { openIncident },
     );
   }, 60_000);
 
