@@ -138,10 +138,13 @@ export const invariants: Invariant[] = [
           // A run under the request's tag that did not exist when the resend was sent is the resend's:
           // the first request's fail-over runs ended before its answer, and a failback request that
           // started an attempt answered `retrying` (its attempt may start later).
-          const first = o.requests.find((x) => x.kind === r.kind && x.requestId === r.requestId && x.routeId === r.routeId && x.answer);
+          // A resend goes to the incident its request went to: the same request id sent to a later
+          // outage (the model reuses ids across a history) is a new request there (seed
+          // 1796674287 path 1875 was read as a resend across two incidents).
+          const first = o.requests.find((x) => x.kind === r.kind && x.requestId === r.requestId && x.routeId === r.routeId && x.answer && x.before?.incidentId === r.before!.incidentId);
           const tag = `:req-${requestKey(r.kind, r)}`;
-          const ran = runsIn(o, r.runsBefore, o.world.executorRuns.size).filter((run) => run.key.endsWith(tag) && run.input.direction === r.kind);
-          if (ran.length > 0 && !(r.kind === 'failback' && first?.answer?.result === 'retrying')) {
+          const ran = runsIn(o, r.runsBefore, o.world.executorRuns.size).filter((run) => run.key.endsWith(tag) && run.input.direction === r.kind && run.input.incidentId === r.before!.incidentId);
+          if (first && ran.length > 0 && !(r.kind === 'failback' && first.answer?.result === 'retrying')) {
             found.push(`resent ${r.kind} request ${r.requestId} at step ${r.step} ran the executor again (${ran.map((x) => x.key).join(', ')}); the request had answered ${first?.answer?.result}`);
           }
         }
