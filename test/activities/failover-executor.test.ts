@@ -26,7 +26,7 @@ const SYS_CONTACT = '1.3.6.1.2.1.1.4.0';
 const ROUTE_NAME = `Edge $(touch PWNED); \`id\` | cat > x && "q" 'a'`;
 
 /** What a worker's environment holds besides: none of it may reach a command or its kept output. */
-const WORKER_SECRETS = { SLACK_BOT_TOKEN: 'xoxb-worker-slack-token', MONGODB_URI: 'mongodb://admin:db-password@10.0.0.5/statetrace', TEMPORAL_API_KEY: 'temporal-cloud-key-123' };
+const WORKER_SECRETS = { SLACK_BOT_TOKEN: 'xoxb-worker-slack-token', MONGODB_URI: 'mongodb://admin:db-password@127.0.0.1:27017/statetrace', TEMPORAL_API_KEY: 'temporal-cloud-key-123' };
 const ROUTER_KEY = 'router-api-key-0123456789';
 const activities = createFailoverActivities({
   models,

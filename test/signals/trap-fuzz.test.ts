@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { createLogger } from '../../src/logger';
 import type { RouteSignal } from '../../src/probes/types';
+import { until } from '../support/until';
 import { startTrapReceiver, type TrapReceiver } from '../../src/signals/trap-receiver';
 
 /**
@@ -52,13 +53,7 @@ async function send(socket: dgram.Socket, payload: Buffer): Promise<void> {
   await new Promise<void>((resolve, reject) => socket.send(payload, receiver.port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (what: string, condition: () => boolean, timeoutMs = 20_000) => until(what, condition, timeoutMs, { everyMs: 20 });
 
 beforeAll(async () => {
   receiver = await startTrapReceiver({

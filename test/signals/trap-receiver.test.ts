@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { createLogger } from '../../src/logger';
 import { registry } from '../../src/metrics/registry';
 import type { RouteSignal } from '../../src/probes/types';
+import { until } from '../support/until';
 import { startTrapReceiver, type TrapReceiver } from '../../src/signals/trap-receiver';
 
 const LINK_DOWN = '1.3.6.1.6.3.1.1.5.3';
@@ -39,13 +40,7 @@ async function sendDatagram(payload: Buffer, port = receiver.port, from = '127.0
   return new Promise<void>((resolve, reject) => socket.send(payload, port, '127.0.0.1', (err) => (err ? reject(err) : resolve()))).finally(() => socket.close());
 }
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const waitFor = (what: string, condition: () => boolean, timeoutMs = 3000) => until(what, condition, timeoutMs, { everyMs: 20 });
 
 beforeAll(async () => {
   receiver = await startTrapReceiver({
