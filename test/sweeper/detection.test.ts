@@ -124,6 +124,10 @@ describe('sweeper on the testbed', () => {
     const healAt = Date.now();
     await tb.heal('primary');
     await waitFor('tb-polled recovered', () => transitionsOf('tb-polled', 'recovered', healAt)[0], 15_000);
+    // The SNMP-watched route comes back once snmpd's linkUp makes its probes confirm; waited
+    // for here so that its recovery cannot land in the next test's window on a busy machine.
+    const trappedBack = await waitFor('tb-trapped recovered', () => transitionsOf('tb-trapped', 'recovered', healAt)[0], 15_000);
+    expect(trappedBack.t.cause).toBe('probe');
     await new Promise((r) => setTimeout(r, 1500));
     const recorded = await models.RouteTransition.find({ routeId: 'tb-polled' }).sort({ at: 1 }).lean();
     expect(recorded.map((t) => t.kind)).toEqual(expect.arrayContaining(['suspect', 'down', 'recovering', 'recovered']));
@@ -135,20 +139,25 @@ describe('sweeper on the testbed', () => {
     // What an attacker who can send from the agent's address (or a confused device) sends.
     const linkUp = () =>
       promisify(execFile)('ip', ['netns', 'exec', `${tb.prefix}edge`, 'snmptrap', `--clientaddr=${tb.agent.address}`, '-v', '2c', '-c', 'public', `${tb.hostAddress}:${trapPort}`, '', '1.3.6.1.6.3.1.1.5.4', `1.3.6.1.2.1.2.2.1.1.${ifIndex}`, 'i', String(ifIndex)], { env: { ...process.env, MIBS: '' } });
+    expect(sweeper.shards[0]!.debounceState('tb-trapped')).toMatchObject({ state: 'healthy' });
     const cutAt = Date.now();
+    let healAt = cutAt;
     await tb.fail('primary');
-    await waitFor('tb-trapped down', () => transitionsOf('tb-trapped', 'down', cutAt)[0], 15_000);
-    for (let i = 0; i < 16; i++) {
-      await linkUp();
-      await new Promise((r) => setTimeout(r, 250));
+    try {
+      await waitFor('tb-trapped down', () => transitionsOf('tb-trapped', 'down', cutAt)[0], 15_000);
+      for (let i = 0; i < 16; i++) {
+        await linkUp();
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      // Each made the route due: its SNMP probe ran and saw the interface down.
+      expect(seen.filter((s) => s.routeId === 'tb-trapped' && s.at >= cutAt && ['recovering', 'recovered', 'cleared'].includes(s.t.kind))).toEqual([]);
+      expect(sweeper.shards[0]!.debounceState('tb-trapped')).toMatchObject({ state: 'down' });
+    } finally {
+      // Healed even when the checks above fail, so that the next tests start on a whole link.
+      healAt = Date.now();
+      await tb.heal('primary');
     }
-    // Each made the route due: its SNMP probe ran and saw the interface down.
-    expect(seen.filter((s) => s.routeId === 'tb-trapped' && s.at >= cutAt && ['recovering', 'recovered', 'cleared'].includes(s.t.kind))).toEqual([]);
-    expect(sweeper.shards[0]!.debounceState('tb-trapped')).toMatchObject({ state: 'down' });
-
-    // Healed: snmpd's own linkUp makes the probes confirm at once (not at the route's 120 s interval).
-    const healAt = Date.now();
-    await tb.heal('primary');
+    // snmpd's own linkUp makes the probes confirm at once (not at the route's 120 s interval).
     await waitFor('tb-trapped recovered', () => transitionsOf('tb-trapped', 'recovered', healAt)[0], 15_000);
     expect(transitionsOf('tb-trapped', 'recovered', healAt)[0]!.t.cause).toBe('probe');
   }, 60_000);
