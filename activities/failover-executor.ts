@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../src/logger';
 import { failovers } from '../src/metrics/instruments';
 import type { Models } from '../src/models';
 import { insertOnce } from '../src/models/insert-once';
+import { outboundPolicy, type OutboundPolicy } from '../src/net/outbound';
 import type { RouteRecordDoc } from '../src/models/route';
 import { runProbe, type ProbeSpec } from '../src/probes';
 import { prepareExecutor, type PathView, type TemplateContext } from './executors/prepare';
@@ -25,13 +26,15 @@ export interface FailoverActivityDeps {
   /** Where webhook secrets and SNMP communities are read, by the names the policy gives; also the command's environment. */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** Where webhook executors may send (STATETRACE_OUTBOUND_ALLOW); public addresses only when absent. */
+  outbound?: OutboundPolicy;
 }
 
 type StoredRoute = RouteRecordDoc & { _id: string };
 type StoredPath = RouteRecordDoc['paths'][number];
 
 /** Failover execution and path verification for the outage workflow. */
-export function createFailoverActivities({ models, env = process.env, logger = createLogger() }: FailoverActivityDeps) {
+export function createFailoverActivities({ models, env = process.env, logger = createLogger(), outbound = outboundPolicy('') }: FailoverActivityDeps) {
   const loadRoute = async (routeId: string): Promise<StoredRoute> => {
     const route = await models.RouteRecord.findById(routeId).lean<StoredRoute>();
     if (!route) throw ApplicationFailure.nonRetryable(`unknown route "${routeId}"`, 'UnknownRoute');
@@ -88,7 +91,7 @@ export function createFailoverActivities({ models, env = process.env, logger = c
         incident: { id: input.incidentId },
         direction: input.direction,
       };
-      const executor = prepareExecutor(policy.executor, context, input, env);
+      const executor = prepareExecutor(policy.executor, context, input, { env, outbound });
 
       const startedAt = new Date();
       const claimed = await insertOnce(models.ExecutorRun, {

@@ -1,6 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { createLogger, type Logger } from '../src/logger';
 import type { Models } from '../src/models';
+import type { OutboundPolicy } from '../src/net/outbound';
 import type { PdfRenderer } from '../src/packets/pdf-renderer';
 import type { RunbookLibrary } from '../src/runbooks/load-runbooks';
 import { createConsoleChannel } from './channels/console';
@@ -23,6 +24,8 @@ export interface ActivityDeps {
   runbookBaseUrl?: string;
   /** STATETRACE_SERIES_FLUSH_SEC of the sweepers, in ms (packet charts). */
   seriesFlushMs?: number;
+  /** Where webhook executors may send (STATETRACE_OUTBOUND_ALLOW); public addresses only when absent. */
+  outbound?: OutboundPolicy;
 }
 
 /** All activities the worker registers, wired with their dependencies. */
@@ -33,7 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createRouteDirectoryActivities(deps),
     ...createIncidentActivities(deps),
     ...createNotifyActivities({ ...deps, logger, channels }),
-    ...createFailoverActivities({ models: deps.models, logger }),
+    ...createFailoverActivities({ models: deps.models, logger, outbound: deps.outbound }),
     ...createPacketActivities({ ...deps, logger, ...(deps.slackClient ? { slack: { client: deps.slackClient } } : {}) }),
   };
 }

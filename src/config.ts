@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { WORKFLOW_ID_PREFIX, WORKFLOW_ID_PREFIX_RULE } from './temporal/workflow-ids';
 import { DEFAULT_CONFIRM_INTERVAL_MS, type Confirmation } from './directory/route-class-confirmation';
 import type { TrapUser } from './signals/trap-receiver';
+import { outboundPolicy, type OutboundPolicy } from './net/outbound';
 
 /** The repository root (from src/ or dist/src/): data and tools folders default to it. */
 export const PROJECT_ROOT = findProjectRoot(__dirname);
@@ -75,6 +76,7 @@ const envSchema = z.object({
   STATETRACE_TRAP_COMMUNITIES: z.string().default(''),
   STATETRACE_TRAP_V3_USERS: z.string().default(''),
   STATETRACE_TRAP_RELAYS: z.string().default(''),
+  STATETRACE_OUTBOUND_ALLOW: z.string().default(''),
   STATETRACE_TRAP_RATE: z.coerce.number().int().min(1).max(100_000).default(20),
   STATETRACE_SIGNAL_TOKENS: optionalString,
   STATETRACE_SIGNAL_MAX_AGE_SEC: z.coerce.number().int().min(60).max(7 * 86_400).default(900),
@@ -162,6 +164,8 @@ export interface Config {
   metrics: { port: number; token?: string };
   /** Outbound webhooks: attempts per delivery before it is dead-lettered. */
   webhooks: { maxAttempts: number };
+  /** Where webhook subscriptions and webhook executors may send: public addresses and STATETRACE_OUTBOUND_ALLOW's ranges. */
+  outbound: OutboundPolicy;
   /** SNMP trap receiver; port 0, or no community and no v3 user, turns it off. */
   traps: { port: number; address: string; communities: string[]; users: TrapUser[]; relays: string[]; ratePerSec: number };
   /** Bearer tokens accepted by POST /api/v1/signals, by name. */
@@ -286,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     metrics: { port: e.STATETRACE_METRICS_PORT, token: e.STATETRACE_METRICS_TOKEN },
     webhooks: { maxAttempts: e.STATETRACE_WEBHOOK_MAX_ATTEMPTS },
+    outbound: outboundAllow(e.STATETRACE_OUTBOUND_ALLOW),
     slack: slackConfig(e),
     discord: discordConfig(e),
     runbookBaseUrl: e.STATETRACE_RUNBOOK_BASE_URL?.replace(/\/+$/, ''),
@@ -293,6 +298,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     digest: { at: e.STATETRACE_DIGEST_AT || undefined, target: e.STATETRACE_DIGEST_TARGET },
     retention: { rawDays: e.STATETRACE_RETENTION_RAW_DAYS, rollupDays: e.STATETRACE_RETENTION_ROLLUP_DAYS },
   };
+}
+
+function outboundAllow(spec: string): OutboundPolicy {
+  try {
+    return outboundPolicy(spec);
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: ${(err as Error).message}`);
+  }
 }
 
 const list = (v: string): string[] => v.split(',').map((c) => c.trim()).filter(Boolean);

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import Handlebars from 'handlebars';
 import type { ExecuteFailoverInput } from '../outage-contract';
 import type { FailoverPolicyDoc } from '../../src/models/failover-policy';
+import type { OutboundPolicy } from '../../src/net/outbound';
 import { commandEnvironment, runCommand } from './command';
 import { SNMP_SET_TIMEOUT_MS, SNMP_SET_TYPES, snmpSet, snmpSetValue, type SnmpSetType } from './snmp-set';
 import { secretsOf, type ExecutorOutcome } from './types';
@@ -54,7 +55,7 @@ export function prepareExecutor(
   spec: ExecutorSpec,
   context: TemplateContext,
   input: ExecuteFailoverInput,
-  env: NodeJS.ProcessEnv,
+  { env, outbound }: { env: NodeJS.ProcessEnv; outbound: OutboundPolicy },
 ): PreparedExecutor {
   switch (spec.kind) {
     case 'command': {
@@ -82,6 +83,7 @@ export function prepareExecutor(
             timeoutSec,
             idempotencyKey: input.idempotencyKey,
             secrets: secretsOf(env, [secretEnv]),
+            outbound,
             payload: { incidentId: input.incidentId, routeId: input.routeId, direction: input.direction, from, to, idempotencyKey: input.idempotencyKey, at: new Date().toISOString() },
           }),
       };

@@ -1,3 +1,4 @@
+import type { OutboundPolicy } from '../../src/net/outbound';
 import { requestFailure, signedPost } from '../channels/webhook/signed-post';
 import { keptOutput, type ExecutorOutcome, type Secret } from './types';
 
@@ -9,6 +10,7 @@ export interface WebhookRequest {
   payload: Record<string, unknown>;
   /** Cut out of the response body before it is kept. */
   secrets: readonly Secret[];
+  outbound: OutboundPolicy;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface WebhookRequest {
  */
 export async function postWebhook(req: WebhookRequest): Promise<ExecutorOutcome> {
   try {
-    const response = await signedPost({ url: req.url, secret: req.secret, body: JSON.stringify(req.payload), headers: { 'Idempotency-Key': req.idempotencyKey }, timeoutMs: req.timeoutSec * 1000 });
+    const response = await signedPost({ url: req.url, secret: req.secret, body: JSON.stringify(req.payload), headers: { 'Idempotency-Key': req.idempotencyKey }, timeoutMs: req.timeoutSec * 1000, outbound: req.outbound });
     const text = keptOutput(await response.text(), req.secrets);
     return { ok: response.ok, detail: [`HTTP ${response.status}`, text].filter(Boolean).join('; ') };
   } catch (err) {

@@ -5,6 +5,7 @@ import { directoryPagesOf } from '../directory/check-webhook-targets';
 import type { Models } from '../models';
 import { WEBHOOK_DELIVERY_STATUSES, type WebhookDeliveryDoc } from '../models/webhook-delivery';
 import { isHttpUrl, WEBHOOK_EVENT_MEANINGS, WEBHOOK_EVENTS, type WebhookSubscriptionDoc } from '../models/webhook-subscription';
+import { OutboundRefused, type OutboundPolicy } from '../net/outbound';
 import { sendError } from './api-errors';
 import { errorResponses, isoDate } from './api/api-schemas';
 import { apiIdentity, type ApiAuth } from './auth';
@@ -66,10 +67,10 @@ function viewDelivery(d: WebhookDeliveryDoc): z.infer<typeof deliveryView> {
  * /api/v1/webhooks (admin scope): subscriptions (the secret is shown once, at creation),
  * their deliveries by status (dead letters included), and an operator's retry of a dead one.
  */
-export function registerWebhooksApi(app: HttpServer, deps: { models: Models; auth: ApiAuth; maxAttempts: number }): void {
+export function registerWebhooksApi(app: HttpServer, deps: { models: Models; auth: ApiAuth; maxAttempts: number; outbound: OutboundPolicy }): void {
   const { models } = deps;
   const admin = deps.auth.requireScope('admin');
-  const delivery: WebhookDeliveryDeps = { models, maxAttempts: deps.maxAttempts };
+  const delivery: WebhookDeliveryDeps = { models, maxAttempts: deps.maxAttempts, outbound: deps.outbound };
 
   app.post(
     '/api/v1/webhooks',
@@ -84,8 +85,13 @@ export function registerWebhooksApi(app: HttpServer, deps: { models: Models; aut
       },
     },
     async (req, reply) => {
-      const created = await createWebhookSubscription(models, { ...req.body, createdBy: apiIdentity(req.apiCaller!).actor });
-      return reply.code(201).send({ ...viewSubscription(created), secret: created.secret });
+      try {
+        const created = await createWebhookSubscription(models, { ...req.body, createdBy: apiIdentity(req.apiCaller!).actor }, deps.outbound);
+        return await reply.code(201).send({ ...viewSubscription(created), secret: created.secret });
+      } catch (err) {
+        if (err instanceof OutboundRefused) return sendError(reply, 400, `url refused: ${err.message}`);
+        throw err;
+      }
     },
   );
 

@@ -222,7 +222,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
       const http = await buildHttpServer({ logger, checks, bodyLimit: config.api.bodyLimit, addressRateLimitPerMinute: config.api.addressRateLimitPerMinute });
       const auth = createApiAuth(models, { perTokenPerMinute: config.api.rateLimitPerMinute, failuresPerMinute: config.api.authFailuresPerMinute });
       registerSignalsApi(http, { models, tokens: config.signalTokens, shardCount: config.sweeper.shardCount, auth, maxAgeSec: config.signalMaxAgeSec });
-      registerWebhooksApi(http, { models, auth, maxAttempts: config.webhooks.maxAttempts });
+      registerWebhooksApi(http, { models, auth, maxAttempts: config.webhooks.maxAttempts, outbound: config.outbound });
       registerApiV1(http, { models, auth, workflows: new Client({ connection: client, namespace: config.temporal.namespace }).workflow, taskQueue: config.temporal.taskQueue, workflowIdPrefix: config.temporal.workflowIdPrefix, runbooks: await loadRunbooks(), logger });
       registerMetricsEndpoint(http, { registry, models, token: config.metrics.token });
       await http.listen({ host: config.http.host, port: config.http.port });

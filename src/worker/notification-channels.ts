@@ -13,7 +13,7 @@ import type { RunbookLibrary } from '../runbooks/load-runbooks';
 /** The console and outbound webhooks always; Slack when it is configured (with the notifier's Web API client); Discord when it is configured. */
 export function createNotificationChannels(deps: { config: Config; models: Models; logger: Logger; runbooks: RunbookLibrary; slackClient?: WebClient }): NotificationChannel[] {
   const { config, logger } = deps;
-  const channels = [createConsoleChannel({ logger }), createWebhookChannel({ models: deps.models, maxAttempts: config.webhooks.maxAttempts })];
+  const channels = [createConsoleChannel({ logger }), createWebhookChannel({ models: deps.models, maxAttempts: config.webhooks.maxAttempts, outbound: config.outbound })];
   if (config.slack && deps.slackClient) {
     channels.push(
       createSlackNotifier({

@@ -16,6 +16,7 @@ import { models } from '../../src/models';
 import { useTestDatabase } from '../support/database';
 import { startSnmpd, type TestSnmpd } from '../support/snmpd';
 import { writeTempFile } from '../fixtures/route-files';
+import { loopbackAllowed } from '../support/outbound';
 
 useTestDatabase('failover_exec');
 
@@ -28,11 +29,9 @@ const ROUTE_NAME = `Edge $(touch PWNED); \`id\` | cat > x && "q" 'a'`;
 /** What a worker's environment holds besides: none of it may reach a command or its kept output. */
 const WORKER_SECRETS = { SLACK_BOT_TOKEN: 'xoxb-worker-slack-token', MONGODB_URI: 'mongodb://admin:db-password@127.0.0.1:27017/statetrace', TEMPORAL_API_KEY: 'temporal-cloud-key-123' };
 const ROUTER_KEY = 'router-api-key-0123456789';
-const activities = createFailoverActivities({
-  models,
-  env: { PATH: process.env.PATH, HOOK_SECRET, SNMP_RW: SNMP_RW_COMMUNITY, ROUTER_KEY, ...WORKER_SECRETS },
-  logger: createLogger('silent'),
-});
+const workerEnv = { PATH: process.env.PATH, HOOK_SECRET, SNMP_RW: SNMP_RW_COMMUNITY, ROUTER_KEY, ...WORKER_SECRETS };
+// The webhook receiver below listens on loopback, which STATETRACE_OUTBOUND_ALLOW must list.
+const activities = createFailoverActivities({ models, env: workerEnv, logger: createLogger('silent'), outbound: loopbackAllowed });
 // Activity failures are expected here; keep the SDK's log of them out of the test output.
 const mockEnv = () => new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => {}) });
 const execute = (input: ExecuteFailoverInput): Promise<ExecuteFailoverResult> => mockEnv().run(activities.executeFailover, input);
@@ -303,6 +302,17 @@ describe('executeFailover: webhook', () => {
     const input = failover('hook-500');
     await expect(execute(input)).resolves.toEqual({ ok: false, detail: 'HTTP 500; router said no', duplicate: false });
     expect(await models.ExecutorRun.findById(input.idempotencyKey).lean()).toMatchObject({ kind: 'webhook', ok: false, detail: 'HTTP 500; router said no' });
+  });
+
+  it('is refused before sending when the outbound policy does not list loopback (the default): no request, a failed run that says why', async () => {
+    const strict = createFailoverActivities({ models, env: workerEnv, logger: createLogger('silent') });
+    const executeStrictly = (input: ExecuteFailoverInput): Promise<ExecuteFailoverResult> => mockEnv().run(strict.executeFailover, input);
+    const input = failover('hook');
+    const result = await executeStrictly(input);
+    expect(result).toMatchObject({ ok: false, duplicate: false });
+    expect(result.detail).toMatch(/^refused before sending: 127\.0\.0\.1 is a loopback address; STATETRACE_OUTBOUND_ALLOW lists/);
+    expect(hookRequests).toHaveLength(0);
+    expect(await models.ExecutorRun.findById(input.idempotencyKey).lean()).toMatchObject({ kind: 'webhook', ok: false });
   });
 
   it('fails without retries when the secret environment variable is not set, and sends nothing', async () => {

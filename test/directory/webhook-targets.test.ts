@@ -5,6 +5,7 @@ import { createLogger } from '../../src/logger';
 import { models } from '../../src/models';
 import { snapshotDatabase, useTestDatabase } from '../support/database';
 import { VALID_ROUTE_FILE, variant, writeTempFile } from '../fixtures/route-files';
+import { loopbackAllowed } from '../support/outbound';
 
 /** Route files page webhooks through subscriptions (signed deliveries) only: a URL, or an id this installation does not hold, is refused. */
 const db = useTestDatabase('webhook_targets');
@@ -53,7 +54,7 @@ describe('webhook targets in a route file', () => {
   });
 
   it('refuses a subscription id that names no active subscription here, and writes nothing', async () => {
-    const deleted = await createWebhookSubscription(models, { url: 'http://127.0.0.1:9/hook', createdBy });
+    const deleted = await createWebhookSubscription(models, { url: 'http://127.0.0.1:9/hook', createdBy }, loopbackAllowed);
     await models.WebhookSubscription.updateOne({ _id: deleted._id }, { $set: { active: false, deactivatedAt: new Date() } });
     const before = await snapshotDatabase();
     const problems = await refusal(withTargets('webhook:wh_0123456789ab', `    notify: [{ platform: webhook, target: ${deleted._id} }]\n`));
@@ -65,7 +66,7 @@ describe('webhook targets in a route file', () => {
   });
 
   it('accepts subscriptions that exist, and stores them as the notify activity reads them', async () => {
-    const subscription = await createWebhookSubscription(models, { url: 'http://127.0.0.1:9/hook', createdBy });
+    const subscription = await createWebhookSubscription(models, { url: 'http://127.0.0.1:9/hook', createdBy }, loopbackAllowed);
     await importText(withTargets(`webhook:${subscription._id}`, `    notify: [{ platform: webhook, target: ${subscription._id}, minSeverity: major }]\n`));
     expect(await models.EscalationPolicy.findById('std').lean()).toMatchObject({ levels: [{ afterSec: 0, notify: ['team:core-net', `webhook:${subscription._id}`] }] });
     expect(await models.NotificationPreference.findById('team:core-net').lean()).toMatchObject({ channels: [{ platform: 'webhook', target: subscription._id, minSeverity: 'major' }] });

@@ -1,5 +1,6 @@
 import type { Models } from '../../../src/models';
 import type { WebhookDeliveryDoc } from '../../../src/models/webhook-delivery';
+import type { OutboundPolicy } from '../../../src/net/outbound';
 import type { SendOutcome } from '../../notify';
 import { postWebhook } from './post-webhook';
 
@@ -11,6 +12,8 @@ export interface WebhookDeliveryDeps {
   /** Attempts before a delivery is dead-lettered (STATETRACE_WEBHOOK_MAX_ATTEMPTS). */
   maxAttempts: number;
   timeoutMs?: number;
+  /** Which addresses deliveries may reach (STATETRACE_OUTBOUND_ALLOW). */
+  outbound: OutboundPolicy;
 }
 
 interface Subscription {
@@ -35,6 +38,7 @@ export async function attemptDelivery(deps: WebhookDeliveryDeps, delivery: Webho
     event: delivery.kind,
     body: delivery.payload,
     timeoutMs: deps.timeoutMs ?? WEBHOOK_TIMEOUT_MS,
+    outbound: deps.outbound,
   });
   // A timeout has no status: the previous answer's must not stand for it.
   const answered = status === undefined ? { $unset: { lastStatus: 1 } } : {};

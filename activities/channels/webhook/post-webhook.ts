@@ -1,3 +1,4 @@
+import { outboundRefusal, type OutboundPolicy } from '../../../src/net/outbound';
 import type { SendOutcome } from '../../notify';
 import { requestFailure, signedPost } from './signed-post';
 
@@ -9,6 +10,7 @@ export interface WebhookRequest {
   /** The JSON body, sent as is. */
   body: string;
   timeoutMs: number;
+  outbound: OutboundPolicy;
 }
 
 /** The outcome of one POST, with the HTTP status when there was an answer. */
@@ -16,8 +18,8 @@ export type WebhookAnswer = SendOutcome & { status?: number };
 
 /**
  * POSTs one signed delivery. 2xx → delivered; 429, 5xx, a timeout or a network error →
- * retryable (after Retry-After when the receiver sent one); anything else → refused for
- * good.
+ * retryable (after Retry-After when the receiver sent one); an address the outbound policy
+ * refuses, or any other answer → refused for good.
  */
 export async function postWebhook(req: WebhookRequest): Promise<WebhookAnswer> {
   try {
@@ -27,6 +29,7 @@ export async function postWebhook(req: WebhookRequest): Promise<WebhookAnswer> {
       body: req.body,
       headers: { 'User-Agent': 'StateTrace-Webhooks/1', 'X-StateTrace-Event': req.event, 'X-StateTrace-Delivery': req.deliveryId },
       timeoutMs: req.timeoutMs,
+      outbound: req.outbound,
     });
     // Read (and drop) the answer so the connection is released.
     await response.arrayBuffer().catch(() => undefined);
@@ -37,7 +40,7 @@ export async function postWebhook(req: WebhookRequest): Promise<WebhookAnswer> {
     return { ok: false, retryable, status, error: `HTTP ${status}`, ...(retryAfterMs ? { retryAfterMs } : {}) };
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') return { ok: false, retryable: true, error: `no answer within ${req.timeoutMs} ms` };
-    return { ok: false, retryable: true, error: requestFailure(err) };
+    return { ok: false, retryable: outboundRefusal(err) === undefined, error: requestFailure(err) };
   }
 }
 

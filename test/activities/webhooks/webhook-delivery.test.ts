@@ -11,6 +11,7 @@ import { createLogger } from '../../../src/logger';
 import { models } from '../../../src/models';
 import { useTestDatabase } from '../../support/database';
 import { startReceiver } from './receiver';
+import { loopbackAllowed } from '../../support/outbound';
 
 const db = useTestDatabase('webhooks');
 const logger = createLogger('silent');
@@ -23,7 +24,7 @@ const asAttempt = (attempt: number, notify: Notify, notifyInput: NotifyInput) =>
   new MockActivityEnvironment({ attempt }, quiet).run<[NotifyInput], NotifyResult, Notify>(notify, notifyInput);
 
 /** The notify activity with the console and the webhook channel. */
-const notifier = (maxAttempts = 6) => createNotifyActivities({ models, logger, channels: [createConsoleChannel({ logger }), createWebhookChannel({ models, maxAttempts })] }).notify;
+const notifier = (maxAttempts = 6) => createNotifyActivities({ models, logger, channels: [createConsoleChannel({ logger }), createWebhookChannel({ models, maxAttempts, outbound: loopbackAllowed })] }).notify;
 
 const input = (over: Partial<NotifyInput> = {}): NotifyInput => ({
   idempotencyKey: 'inc-1:opened',
@@ -39,7 +40,7 @@ const input = (over: Partial<NotifyInput> = {}): NotifyInput => ({
 });
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
-const subscribe = (events?: NotificationKind[]) => createWebhookSubscription(models, { url: receiver.url, events, createdBy });
+const subscribe = (events?: NotificationKind[]) => createWebhookSubscription(models, { url: receiver.url, events, createdBy }, loopbackAllowed);
 
 beforeEach(async () => {
   await db.clear();
@@ -100,7 +101,7 @@ describe('retries', () => {
     expect(fourth.deliveries.filter((d) => d.channel === 'webhook')).toEqual([{ channel: 'webhook', target: subscription._id, ok: true }]);
     // Once delivered, neither a stray retry of the notification nor the channel itself sends it again.
     await asAttempt(5, notify, input());
-    expect(await createWebhookChannel({ models, maxAttempts: 6 }).send({ key: 'inc-1:opened', incidentId: 'inc-1', kind: 'opened', severity: 'critical', routes: ['r1'], title: 't', text: 't', page: true }, subscription._id)).toEqual({
+    expect(await createWebhookChannel({ models, maxAttempts: 6, outbound: loopbackAllowed }).send({ key: 'inc-1:opened', incidentId: 'inc-1', kind: 'opened', severity: 'critical', routes: ['r1'], title: 't', text: 't', page: true }, subscription._id)).toEqual({
       ok: true,
       retryable: false,
     });

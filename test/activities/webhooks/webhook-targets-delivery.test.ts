@@ -13,6 +13,7 @@ import { models } from '../../../src/models';
 import { useTestDatabase } from '../../support/database';
 import { variant, writeTempFile } from '../../fixtures/route-files';
 import { startReceiver } from './receiver';
+import { loopbackAllowed } from '../../support/outbound';
 
 /**
  * A route file pages a webhook subscription (escalation level, team notify); the notify
@@ -24,7 +25,7 @@ const db = useTestDatabase('webhook_targets_delivery');
 const logger = createLogger('silent');
 const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR', () => {}) });
 const createdBy = { platform: 'api', id: 'tok', name: 'ops-admin' } as const;
-const notify = createNotifyActivities({ models, logger, channels: [createConsoleChannel({ logger }), createWebhookChannel({ models, maxAttempts: 6 })] }).notify;
+const notify = createNotifyActivities({ models, logger, channels: [createConsoleChannel({ logger }), createWebhookChannel({ models, maxAttempts: 6, outbound: loopbackAllowed })] }).notify;
 const { loadRouteContexts } = createRouteDirectoryActivities({ models });
 
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -59,7 +60,7 @@ function signedRequest(secret: string) {
 
 describe('a webhook subscription named by the route file', () => {
   it('in an escalation level: the opening page is delivered to it, signed', async () => {
-    const subscription = await createWebhookSubscription(models, { url: receiver.url, events: ['resolved'], createdBy });
+    const subscription = await createWebhookSubscription(models, { url: receiver.url, events: ['resolved'], createdBy }, loopbackAllowed);
     const withPolicy = variant(
       'failoverPolicies:\n',
       `escalationPolicies:\n  - id: std\n    levels:\n      - { afterSec: 0, notify: ["webhook:${subscription._id}"] }\nfailoverPolicies:\n`,
@@ -81,7 +82,7 @@ describe('a webhook subscription named by the route file', () => {
   });
 
   it('in a team’s notify: the owner team’s alerts reach it from its minimum severity, signed', async () => {
-    const subscription = await createWebhookSubscription(models, { url: receiver.url, events: ['resolved'], createdBy });
+    const subscription = await createWebhookSubscription(models, { url: receiver.url, events: ['resolved'], createdBy }, loopbackAllowed);
     await importText(variant('    contact: core-net@example.com\n', `    contact: core-net@example.com\n    notify: [{ platform: webhook, target: ${subscription._id}, minSeverity: major }]\n`));
 
     // No escalation policy: the owner team is paged.
