@@ -24,7 +24,7 @@ export const run: Benchmark = async (ctx) => {
   const runs = numberOption(ctx, 'runs', { full: 20, quick: 2 });
   const cold = !ctx.args.includes('--warm');
   const db = await benchDatabase(ctx);
-  const renderer = await ctx.teardown.own('Chromium', () => Promise.resolve(createPdfRenderer({ executablePath: db.config.chromiumPath, logger: createLogger('warn') })), (r) => r.close());
+  const renderer = await ctx.teardown.own('Chromium', () => Promise.resolve(createPdfRenderer({ executablePath: db.config.chromiumPath, user: db.config.pdfUser, logger: createLogger('warn') })), (r) => r.close());
   // Detected 5 h ago, resolved 25 min later.
   const detectedAt = new Date(Math.floor((Date.now() - 5 * H) / 60_000) * 60_000);
   let t = performance.now();

@@ -110,6 +110,7 @@ const envSchema = z.object({
   STATETRACE_RUNBOOK_BASE_URL: optionalString,
 
   STATETRACE_CHROMIUM: z.string().default('/usr/bin/chromium'),
+  STATETRACE_PDF_USER: z.string().min(1).default('nobody'),
   STATETRACE_DIGEST_AT: z.preprocess((v) => (v === undefined ? '08:00' : v), z.union([z.literal(''), z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (UTC)')])),
   STATETRACE_DIGEST_TARGET: z.string().default('console:digest'),
   STATETRACE_RETENTION_RAW_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -182,6 +183,8 @@ export interface Config {
   runbookBaseUrl?: string;
   /** The system Chromium incident packets are printed with. */
   chromiumPath: string;
+  /** The user Chromium runs as, sandboxed, when StateTrace runs as root. */
+  pdfUser: string;
   /** The daily digest: time of day (UTC) and where it goes (`slack:<channel>` or `console:<name>`); at undefined: off. */
   digest: { at?: string; target: string };
   /** Raw snapshots are kept this many days (once rolled up); hourly and daily rollups this many. */
@@ -295,6 +298,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     discord: discordConfig(e),
     runbookBaseUrl: e.STATETRACE_RUNBOOK_BASE_URL?.replace(/\/+$/, ''),
     chromiumPath: e.STATETRACE_CHROMIUM,
+    pdfUser: e.STATETRACE_PDF_USER,
     digest: { at: e.STATETRACE_DIGEST_AT || undefined, target: e.STATETRACE_DIGEST_TARGET },
     retention: { rawDays: e.STATETRACE_RETENTION_RAW_DAYS, rollupDays: e.STATETRACE_RETENTION_ROLLUP_DAYS },
   };

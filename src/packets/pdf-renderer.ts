@@ -1,4 +1,8 @@
-import puppeteer, { type Browser } from 'puppeteer-core';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import puppeteer, { type Browser, type HTTPRequest } from 'puppeteer-core';
 import type { Logger } from '../logger';
 
 /**
@@ -6,13 +10,20 @@ import type { Logger } from '../logger';
  * browser). One browser is launched on the first render and kept warm for the next packets
  * (a launch costs seconds, a page ~0.2 s); each render gets its own page, closed afterwards.
  * A browser that crashed or was killed is launched again on the next render.
+ *
+ * Packets print text that operators, routes and devices supply, so the browser touches
+ * nothing: every request a page makes other than inline `data:` is aborted (no fetch of
+ * `<img src="http://127.0.0.1:…">`, no file:), scripts are off, and Chromium always runs
+ * with its own sandbox and an environment without the process's secrets. Chromium refuses
+ * its sandbox as root, so a root process starts it as an unprivileged user (setpriv; the
+ * user namespace sandbox then works, as measured on this machine).
  */
 
 export interface PdfRenderer {
   render(html: string): Promise<Buffer>;
   close(): Promise<void>;
-  /** For tests and diagnostics: how many browsers were launched, and the live one's pid. */
-  stats(): { launches: number; pid?: number };
+  /** For tests and diagnostics: how many browsers were launched, the live one's pid, and how many requests pages made and were refused. */
+  stats(): { launches: number; pid?: number; blockedRequests: number };
 }
 
 export interface PdfRendererOptions {
@@ -22,9 +33,14 @@ export interface PdfRendererOptions {
   /** Pages rendering at once; more wait their turn (each page costs memory and a CPU). */
   maxPages?: number;
   timeoutMs?: number;
+  /** The user Chromium runs as when this process is root (STATETRACE_PDF_USER); default `nobody`. */
+  user?: string;
 }
 
 export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+export const DEFAULT_PDF_USER = 'nobody';
+/** util-linux's setpriv: sets the ids and execs Chromium (same pid, so puppeteer still owns the browser process). */
+const SETPRIV = '/usr/bin/setpriv';
 const FOOTER = '<div style="font-size:7px;width:100%;text-align:center;color:#777;font-family:Helvetica,Arial,sans-serif"><span class="pageNumber"></span> / <span class="totalPages"></span></div>';
 
 export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
@@ -35,29 +51,41 @@ export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
   let launches = 0;
   let pid: number | undefined;
   let closed = false;
+  let blockedRequests = 0;
 
   function launch(): Promise<Browser> {
     const started = Date.now();
     launches += 1;
+    const runAs = process.getuid?.() === 0 ? unprivilegedUser(opts.user ?? DEFAULT_PDF_USER) : undefined;
+    // A profile of its own, owned by the user Chromium runs as; removed with the browser.
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'statetrace-pdf-'));
+    const removeProfile = () => fs.promises.rm(profile, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => opts.logger?.warn({ err, profile }, 'could not remove a Chromium profile'));
+    if (runAs) fs.chownSync(profile, runAs.uid, runAs.gid);
+    // /dev/shm is 64 MB in many containers: shared memory goes to /tmp instead. No name or
+    // address resolves: Chromium preconnects to hosts a page names (a TCP connection to an
+    // internal port, even when the request itself is then blocked).
+    const chromiumArgs = puppeteer.defaultArgs({ headless: true, userDataDir: profile, args: ['--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--mute-audio', '--host-resolver-rules=MAP * ~NOTFOUND'] });
     const launching = puppeteer
       .launch({
-        executablePath,
+        ...(runAs
+          ? { executablePath: SETPRIV, args: [`--reuid=${runAs.uid}`, `--regid=${runAs.gid}`, '--clear-groups', '--', executablePath, ...chromiumArgs] }
+          : { executablePath, args: chromiumArgs }),
+        ignoreDefaultArgs: true,
         headless: true,
         timeout,
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: profile, LANG: process.env.LANG ?? 'C.UTF-8', ...(process.env.TZ ? { TZ: process.env.TZ } : {}) },
         // Puppeteer's own handlers would kill Chromium and exit the process on SIGINT: the
         // owner (`statetrace start`, the demo) stops its other servers first, then close().
         handleSIGINT: false,
         handleSIGTERM: false,
         handleSIGHUP: false,
-        // Chromium refuses to start its sandbox as root (containers, CI); as any other user
-        // the sandbox stays on, since packets render text that operators and routes supply.
-        // /dev/shm is 64 MB in many containers: shared memory goes to /tmp instead.
-        args: [...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', '--mute-audio'],
       })
       .then((b) => {
         const own = b.process()?.pid;
         pid = own;
-        opts.logger?.info({ pid: own, ms: Date.now() - started, executablePath }, 'chromium launched for packets');
+        opts.logger?.info({ pid: own, ms: Date.now() - started, executablePath, user: runAs?.name }, 'chromium launched for packets');
+        // Once the process is gone: until then Chromium may still write to its profile.
+        b.process()?.once('exit', () => void removeProfile());
         b.on('disconnected', () => {
           if (browser === launching) browser = undefined;
           if (pid === own) pid = undefined;
@@ -66,6 +94,7 @@ export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
         return b;
       });
     launching.catch(() => {
+      void removeProfile();
       if (browser === launching) browser = undefined;
     });
     browser = launching;
@@ -81,6 +110,13 @@ export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
         page.setDefaultTimeout(timeout);
         // Nothing in a packet runs or is fetched: no scripts, every value inlined.
         await page.setJavaScriptEnabled(false);
+        await page.setRequestInterception(true);
+        page.on('request', (request: HTTPRequest) => {
+          if (request.url().startsWith('data:')) return void request.continue();
+          blockedRequests += 1;
+          opts.logger?.warn({ url: request.url().slice(0, 200) }, 'a packet page asked for a resource; blocked');
+          void request.abort('blockedbyclient');
+        });
         await page.setContent(html, { waitUntil: 'load', timeout });
         const pdf = await page.pdf({
           format: 'A4',
@@ -121,8 +157,21 @@ export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
       browser = undefined;
       await b?.close().catch(() => undefined);
     },
-    stats: () => ({ launches, ...(pid !== undefined ? { pid } : {}) }),
+    stats: () => ({ launches, ...(pid !== undefined ? { pid } : {}), blockedRequests }),
   };
+}
+
+/** The ids of the user Chromium runs as (getent, so NSS users count too); never root. */
+function unprivilegedUser(name: string): { name: string; uid: number; gid: number } {
+  let entry: string;
+  try {
+    entry = execFileSync('getent', ['passwd', name], { encoding: 'utf8' });
+  } catch {
+    throw new Error(`STATETRACE_PDF_USER: no user "${name}" on this machine (Chromium runs as that user when StateTrace runs as root)`);
+  }
+  const [, , uid, gid] = entry.trim().split(':');
+  if (Number(uid) === 0) throw new Error(`STATETRACE_PDF_USER: "${name}" is root; Chromium needs an unprivileged user for its sandbox`);
+  return { name, uid: Number(uid), gid: Number(gid) };
 }
 
 /** Runs at most `max` tasks at once, the rest in arrival order. */

@@ -163,7 +163,7 @@ export async function runServices(config: Config, logger: Logger, parts: Service
     if (parts.worker) {
       const connection = await connectTemporalWorker(config.temporal, temporalAddress);
       shutdown.add('temporal worker connection', () => connection.close());
-      const renderer = createPdfRenderer({ executablePath: config.chromiumPath, logger });
+      const renderer = createPdfRenderer({ executablePath: config.chromiumPath, user: config.pdfUser, logger });
       shutdown.add('pdf renderer', () => renderer.close());
       const worker = await createWorker({ connection, config, models, logger, renderer });
       const running = worker.run();

@@ -17,7 +17,7 @@ export async function createWorker(deps: { connection: NativeConnection; config:
   const runbooks = await loadRunbooks();
   const slackClient = deps.config.slack ? createNotifierSlackClient(deps.config.slack) : undefined;
   const channels = createNotificationChannels({ ...deps, runbooks, slackClient });
-  const renderer = deps.renderer ?? createPdfRenderer({ executablePath: deps.config.chromiumPath, logger: deps.logger });
+  const renderer = deps.renderer ?? createPdfRenderer({ executablePath: deps.config.chromiumPath, user: deps.config.pdfUser, logger: deps.logger });
   return Worker.create({
     connection: deps.connection,
     namespace: deps.config.temporal.namespace,

@@ -108,7 +108,7 @@ export async function startOutageRig(opts: {
   await importRouteFile(writeTempFile(routes), { models, maxBytes: Buffer.byteLength(routes) + 1, actor: { platform: 'cli', id: 'rig' }, logger });
 
   const nativeConnection = await NativeConnection.connect({ address: opts.temporalAddress });
-  const renderer = createPdfRenderer({ executablePath: config.chromiumPath, logger });
+  const renderer = createPdfRenderer({ executablePath: config.chromiumPath, user: config.pdfUser, logger });
   const worker: Worker = await createWorker({ connection: nativeConnection, config, models, logger, renderer });
   const running = worker.run();
   const connection = await Connection.connect({ address: opts.temporalAddress });
