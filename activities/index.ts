@@ -24,6 +24,8 @@ export interface ActivityDeps {
   runbookBaseUrl?: string;
   /** STATETRACE_SERIES_FLUSH_SEC of the sweepers, in ms (packet charts). */
   seriesFlushMs?: number;
+  /** Packets printed on demand per incident and hour (STATETRACE_PACKETS_PER_HOUR). */
+  packetsPerHour?: number;
   /** Where webhook executors may send (STATETRACE_OUTBOUND_ALLOW); public addresses only when absent. */
   outbound?: OutboundPolicy;
 }

@@ -111,6 +111,7 @@ const envSchema = z.object({
 
   STATETRACE_CHROMIUM: z.string().default('/usr/bin/chromium'),
   STATETRACE_PDF_USER: z.string().min(1).default('nobody'),
+  STATETRACE_PACKETS_PER_HOUR: z.coerce.number().int().min(1).max(60).default(6),
   STATETRACE_DIGEST_AT: z.preprocess((v) => (v === undefined ? '08:00' : v), z.union([z.literal(''), z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (UTC)')])),
   STATETRACE_DIGEST_TARGET: z.string().default('console:digest'),
   STATETRACE_RETENTION_RAW_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
@@ -185,6 +186,8 @@ export interface Config {
   chromiumPath: string;
   /** The user Chromium runs as, sandboxed, when StateTrace runs as root. */
   pdfUser: string;
+  /** Packets printed on demand per incident and hour; more requests get the stored one. */
+  packetsPerHour: number;
   /** The daily digest: time of day (UTC) and where it goes (`slack:<channel>` or `console:<name>`); at undefined: off. */
   digest: { at?: string; target: string };
   /** Raw snapshots are kept this many days (once rolled up); hourly and daily rollups this many. */
@@ -299,6 +302,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runbookBaseUrl: e.STATETRACE_RUNBOOK_BASE_URL?.replace(/\/+$/, ''),
     chromiumPath: e.STATETRACE_CHROMIUM,
     pdfUser: e.STATETRACE_PDF_USER,
+    packetsPerHour: e.STATETRACE_PACKETS_PER_HOUR,
     digest: { at: e.STATETRACE_DIGEST_AT || undefined, target: e.STATETRACE_DIGEST_TARGET },
     retention: { rawDays: e.STATETRACE_RETENTION_RAW_DAYS, rollupDays: e.STATETRACE_RETENTION_ROLLUP_DAYS },
   };

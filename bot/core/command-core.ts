@@ -10,6 +10,7 @@ import type { Logger } from '../../src/logger';
 import type { Models } from '../../src/models';
 import { insertOnce } from '../../src/models/insert-once';
 import { runAction, type ActionOutcome } from './act-commands';
+import { checklistSummary } from './checklist';
 import type { RunbookSource } from '../../src/runbooks/load-runbooks';
 import type { Command } from './parse-command';
 import { runQuery } from './read-commands';
@@ -52,6 +53,8 @@ export interface CommandCore {
   run(request: CommandRequest): Promise<CommandReply>;
   /** A checklist button: marks one RemediationTask done. */
   completeTask(request: { taskId: string; actor: Actor; role: Role; requestId: string }): Promise<CommandReply>;
+  /** The Checklist button on an alert: how far the incident's checklists are (viewers and up), and `where` they are pinned. */
+  showChecklist(request: { incidentId: string; actor: Actor; role: Role; requestId: string; where?: string }): Promise<CommandReply>;
 }
 
 const MUTATING = new Set<Command['name']>(['ack', 'failover', 'failback', 'resolve', 'maint']);
@@ -126,6 +129,11 @@ export function createCommandCore(deps: CoreDeps): CommandCore {
       const text = `✅ ${task.text} — done by ${request.actor.name ?? request.actor.id}`;
       await audit(request, action, { status: 'ok', target, incidentId: task.incidentId, after: { done: true } }, text);
       return { ok: true, text, ephemeral: false, incidentId: task.incidentId };
+    },
+
+    async showChecklist(request) {
+      if (!hasRole(request.role, REQUIRED_ROLE.checklist)) return refuse(request, 'checklist.show', REQUIRED_ROLE.checklist);
+      return { ok: true, text: await checklistSummary(deps.models, request.incidentId, request.where), ephemeral: true, incidentId: request.incidentId };
     },
   };
 }

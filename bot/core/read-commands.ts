@@ -186,7 +186,7 @@ async function packet(deps: CoreDeps, request: CommandRequest, incidentId?: stri
   const handle = await deps.workflows.start<typeof packetWorkflow>('packetWorkflow', {
     taskQueue: deps.taskQueue,
     workflowId: prefixedWorkflowId(deps.workflowIdPrefix ?? '', `packet:${key}`),
-    args: [{ incidentId: ref.incidentId, idempotencyKey: key }],
+    args: [{ incidentId: ref.incidentId, idempotencyKey: key, onDemand: true }],
     workflowExecutionTimeout: '15 minutes',
   });
   let timer: NodeJS.Timeout | undefined;
@@ -194,5 +194,12 @@ async function packet(deps: CoreDeps, request: CommandRequest, incidentId?: stri
   const result = await Promise.race([handle.result(), waited]).finally(() => clearTimeout(timer));
   if (!result) return { ...reply(`printing the incident packet for ${ref.incidentId}; it is shared in the incident channel when it is ready`), incidentId: ref.incidentId };
   const where = result.uploadedTo ? `shared in <#${result.uploadedTo}>` : 'stored with the incident';
-  return { ...reply(`incident packet for ${ref.incidentId}: ${result.pages ?? '?'} pages, ${result.pdfKb} KB, ${where}`), incidentId: ref.incidentId };
+  const printed = result.generatedAt ? ` printed ${utc(result.generatedAt)},` : '';
+  const why =
+    result.reused === 'unchanged'
+      ? ' — nothing has changed since, so it was not printed again'
+      : result.reused === 'limited'
+        ? ` — not printed again: at most ${result.perHour} an hour per incident; the next from ${utc(result.limitedUntil)}`
+        : '';
+  return { ...reply(`incident packet for ${ref.incidentId}: ${result.pages ?? '?'} pages, ${result.pdfKb} KB,${printed} ${where}${why}`), incidentId: ref.incidentId };
 }

@@ -8,7 +8,7 @@ import type { Command } from './parse-command';
 
 const RANK: Record<Role, number> = { none: 0, viewer: 1, responder: 2, admin: 3 };
 
-export const REQUIRED_ROLE: Record<Command['name'] | 'task', Role> = {
+export const REQUIRED_ROLE: Record<Command['name'] | 'task' | 'checklist', Role> = {
   help: 'none',
   status: 'viewer',
   routes: 'viewer',
@@ -22,6 +22,8 @@ export const REQUIRED_ROLE: Record<Command['name'] | 'task', Role> = {
   resolve: 'responder',
   maint: 'responder',
   task: 'responder',
+  /** Reading an incident's checklist (the Checklist button). */
+  checklist: 'viewer',
 };
 
 export function hasRole(role: Role, needed: Role): boolean {

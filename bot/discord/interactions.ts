@@ -3,7 +3,7 @@ import type { DiscordConfig } from '../../src/config';
 import type { Logger } from '../../src/logger';
 import type { Models } from '../../src/models';
 import type { Runbook } from '../../src/runbooks/load-runbooks';
-import { checklistSummary, loadChecklist, remediationTaskId } from '../core/checklist';
+import { loadChecklist, remediationTaskId } from '../core/checklist';
 import { ALERT_BUTTON_COMMANDS, changesOutage, type CommandCore, type CommandReply } from '../core/command-core';
 import { parseCommand } from '../core/parse-command';
 import { identify } from './identity';
@@ -60,7 +60,8 @@ export function createInteractionHandler(deps: InteractionDeps) {
     if (action.kind === 'checklist') {
       await interaction.deferReply({ flags: MessageFlags.Ephemeral });
       const channel = await deps.models.DiscordIncidentChannel.findById(action.incidentId, { channelId: 1 }).lean();
-      await interaction.editReply({ content: replyContent(await checklistSummary(deps.models, action.incidentId, channel?.channelId ? `<#${channel.channelId}>` : undefined)), allowedMentions: NO_MENTIONS });
+      const reply = await deps.core.showChecklist({ incidentId: action.incidentId, ...identify(deps.config, interaction), requestId: interaction.id, ...(channel?.channelId ? { where: `<#${channel.channelId}>` } : {}) });
+      await interaction.editReply({ content: replyContent(reply.text), allowedMentions: NO_MENTIONS });
       return;
     }
     if (action.kind === 'done') {

@@ -15,6 +15,12 @@ const incidentPacketSchema = new Schema(
     pdfBytes: { type: Number, required: true, min: 0 },
     pages: { type: Number, min: 1 },
     markdown: { type: String, required: true },
+    /** SHA-256 of the packet's HTML with the generation time fixed: equal means a new print would say nothing new. */
+    contentHash: String,
+    /** When it was printed within the last hour (this print included): the on-demand limit counts them. */
+    renders: { type: [{ type: Date }], default: undefined },
+    /** The Slack incident channel this PDF (this contentHash) was shared in. */
+    sharedIn: String,
     /**
      * The downsampled chart series, kept once their time window has closed: snapshots in a
      * closed window do not change, reading them again is the slow part of a packet, and raw

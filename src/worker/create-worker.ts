@@ -23,6 +23,6 @@ export async function createWorker(deps: { connection: NativeConnection; config:
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
     workflowsPath: require.resolve('../../workflows'),
-    activities: createActivities({ models: deps.models, logger: deps.logger, channels, runbooks, renderer, slackClient, runbookBaseUrl: deps.config.runbookBaseUrl, seriesFlushMs: deps.config.sweeper.seriesFlushMs, outbound: deps.config.outbound }),
+    activities: createActivities({ models: deps.models, logger: deps.logger, channels, runbooks, renderer, slackClient, runbookBaseUrl: deps.config.runbookBaseUrl, seriesFlushMs: deps.config.sweeper.seriesFlushMs, outbound: deps.config.outbound, packetsPerHour: deps.config.packetsPerHour }),
   });
 }

@@ -11,6 +11,7 @@ import { renderPacketHtml, renderPacketMarkdown } from '../../src/packets/render
 import { loadRunbooks, type RunbookLibrary } from '../../src/runbooks/load-runbooks';
 import { useTestDatabase } from '../support/database';
 import { seedPacketIncident, type SeededIncident } from './seed-packet-incident';
+import { appendTimelineEvent } from '../../src/incidents/append-timeline-event';
 
 const db = useTestDatabase('packets');
 const renderer = createPdfRenderer();
@@ -155,6 +156,43 @@ describe('a resolved incident with routes, timeline, fail-over runs, checklist a
     expect(again.pdfBytes).toBeGreaterThan(10_000);
     expect((await models.IncidentPacket.findById(seeded.incidentId, { charts: 1 }).lean())!.charts).toEqual(first!.charts);
     expect(await models.IncidentPacket.countDocuments()).toBe(1);
+  });
+
+  it('on demand: an unchanged incident gets its stored packet back unprinted; a changed one is printed again, at most perHour times an hour', async () => {
+    await models.IncidentPacket.deleteMany({}); // the tests above printed it already
+    let prints = 0;
+    const counting = { models, runbooks, renderer: { render: (html: string) => ((prints += 1), renderer.render(html)) } };
+    const printed = await generatePacket(counting, seeded.incidentId);
+    expect(printed.reused).toBeUndefined();
+    expect(prints).toBe(1);
+
+    // A viewer pressing `packet` again and again: nothing changed, nothing printed.
+    for (let i = 0; i < 3; i++) {
+      const again = await generatePacket(counting, seeded.incidentId, { perHour: 2 });
+      expect(again).toMatchObject({ reused: 'unchanged', pdfBytes: printed.pdfBytes, generatedAt: printed.generatedAt });
+    }
+    expect(prints).toBe(1);
+
+    // Something changed (a timeline entry): printed again, until the hour's prints are used up.
+    const change = async (n: number) => {
+      await appendTimelineEvent(models, seeded.incidentId, { eventId: `note-${n}`, at: new Date(), kind: 'note', message: `note ${n}` });
+    };
+    await change(1);
+    const second = await generatePacket(counting, seeded.incidentId, { perHour: 2 });
+    expect(second.reused).toBeUndefined();
+    expect(prints).toBe(2);
+    await change(2);
+    const limited = await generatePacket(counting, seeded.incidentId, { perHour: 2 });
+    expect(prints).toBe(2);
+    expect(limited).toMatchObject({ reused: 'limited', generatedAt: second.generatedAt });
+    expect(limited.limitedUntil!.getTime() - Date.now()).toBeGreaterThan(50 * 60_000);
+    expect(limited.limitedUntil!.getTime() - Date.now()).toBeLessThanOrEqual(60 * 60_000);
+    expect((await models.IncidentPacket.findById(seeded.incidentId, { renders: 1 }).lean())!.renders).toHaveLength(2);
+
+    // The packet at resolution (not on demand) is never limited.
+    const automatic = await generatePacket(counting, seeded.incidentId);
+    expect(automatic.reused).toBeUndefined();
+    expect(prints).toBe(3);
   });
 });
 

@@ -215,6 +215,19 @@ describe('maint', () => {
   });
 });
 
+describe('checklist (showChecklist)', () => {
+  it('shows a viewer how far the checklist is; refuses someone not registered, and records the refusal', async () => {
+    await models.RemediationTask.create({ _id: 'inc-show:link-down:a', incidentId: 'inc-show', runbookId: 'link-down', itemId: 'a', text: 'Check the optics' });
+    const shown = await rig.core.showChecklist({ incidentId: 'inc-show', actor: VIVIAN, role: 'viewer', requestId: 'show-viewer', where: '<#C1>' });
+    expect(shown).toEqual({ ok: true, ephemeral: true, incidentId: 'inc-show', text: '0 of 1 checklist items done for inc-show; the checklists are pinned in <#C1>:\n⬜ Check the optics' });
+    const stranger = { platform: 'slack', id: 'U0STRANGER', name: 'stranger' } as const;
+    const refused = await rig.core.showChecklist({ incidentId: 'inc-show', actor: stranger, role: 'none', requestId: 'show-stranger' });
+    expect(refused).toMatchObject({ ok: false, ephemeral: true, text: expect.stringMatching(/^you need the viewer role for that; you are not registered/) });
+    expect(refused.text).not.toContain('Check the optics');
+    expect(await audit('show-stranger')).toMatchObject({ action: 'checklist.show', outcome: 'refused', actor: stranger });
+  });
+});
+
 describe('checklist (completeTask)', () => {
   it('refuses a viewer, then marks the task done for a responder exactly once', async () => {
     const taskId = 'inc-task:link-down:check-optics';

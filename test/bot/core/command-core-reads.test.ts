@@ -6,6 +6,7 @@ import { models } from '../../../src/models';
 import { loadRunbooks } from '../../../src/runbooks/load-runbooks';
 import { snapshotDatabase, useTestDatabase } from '../../support/database';
 import { ALICE, runText, VIVIAN } from './core-harness';
+import type { GeneratePacketResult } from '../../../activities/packets';
 
 /**
  * The command core's read-only commands over seeded routes, health snapshots, teams and an
@@ -18,6 +19,8 @@ let core: CommandCore;
 let siteACore: CommandCore;
 let temporalCalls = 0;
 const packetRuns: { workflowId: string; taskQueue: string }[] = [];
+/** What the packet activity says of reuse, for the next `packet` request. */
+let packetReuse: Partial<GeneratePacketResult> = {};
 
 const NOW = Date.now();
 const ago = (min: number) => new Date(NOW - min * 60_000);
@@ -46,7 +49,7 @@ beforeAll(async () => {
       // Only `packet` starts a workflow (printing happens on a worker): recorded, answered as one would.
       start: ((_type: string, opts: { workflowId: string; taskQueue: string; args: [{ incidentId: string }] }) => {
         packetRuns.push({ workflowId: opts.workflowId, taskQueue: opts.taskQueue });
-        return Promise.resolve({ result: () => Promise.resolve({ incidentId: opts.args[0].incidentId, pdfKb: 120, pages: 3, uploadedTo: 'G0INC' }) });
+        return Promise.resolve({ result: () => Promise.resolve({ incidentId: opts.args[0].incidentId, pdfKb: 120, pages: 3, uploadedTo: 'G0INC', ...packetReuse }) });
       }) as never,
     },
     taskQueue: 'packets-q',
@@ -154,6 +157,14 @@ describe('read commands', () => {
     packetRuns.length = 0;
     expect(await viewer('packet', INCIDENT)).toMatchObject({ ok: true, incidentId: INCIDENT, text: `incident packet for ${INCIDENT}: 3 pages, 120 KB, shared in <#G0INC>` });
     expect(packetRuns).toEqual([{ workflowId: expect.stringMatching(new RegExp(`^packet:${INCIDENT}:packet:`)), taskQueue: 'packets-q' }]);
+  });
+
+  it('packet says when the stored packet was reused, and why', async () => {
+    packetReuse = { generatedAt: '2026-12-07T10:15:00.000Z', reused: 'unchanged' };
+    expect((await viewer('packet', INCIDENT)).text).toBe(`incident packet for ${INCIDENT}: 3 pages, 120 KB, printed 2026-12-07 10:15 UTC, shared in <#G0INC> — nothing has changed since, so it was not printed again`);
+    packetReuse = { generatedAt: '2026-12-07T10:15:00.000Z', reused: 'limited', limitedUntil: '2026-12-07T11:02:00.000Z', perHour: 6 };
+    expect((await viewer('packet', INCIDENT)).text).toBe(`incident packet for ${INCIDENT}: 3 pages, 120 KB, printed 2026-12-07 10:15 UTC, shared in <#G0INC> — not printed again: at most 6 an hour per incident; the next from 2026-12-07 11:02 UTC`);
+    packetReuse = {};
   });
 
   it('packet in a deployment with a workflow id prefix starts its packet workflow under that prefix', async () => {
