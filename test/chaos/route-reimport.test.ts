@@ -103,6 +103,9 @@ it('re-imported mid-incident (unchanged, changed, broken): the incident goes on 
   // Settled: what the sweeper and the workflow have said so far.
   await new Promise((r) => setTimeout(r, 2_000));
   const transitionsBefore = await models.RouteTransition.countDocuments();
+  // Listed rather than counted, so that a failure says which route moved and why.
+  const recordedTransitions = async () => (await models.RouteTransition.find({}, { _id: 0, routeId: 1, kind: 1, cause: 1, at: 1 }).sort({ at: 1 }).lean()).map((t) => `${t.at.toISOString()} ${t.routeId} ${t.kind} (${t.cause})`);
+  const listedBefore = await recordedTransitions();
   const notificationsBefore = await models.Notification.countDocuments();
   const uplinkDebounce: DebounceState = structuredClone(shard!.debounceState('tb-uplink')!);
   const importStarted = new Date();
@@ -151,6 +154,7 @@ it('re-imported mid-incident (unchanged, changed, broken): the incident goes on 
     ['tb-route', 'up', 'backup', 'done'],
     ['tb-uplink', 'down', 'primary', 'none'],
   ]);
+  expect(await recordedTransitions()).toEqual(listedBefore);
   expect(transitionsAfter).toBe(transitionsBefore);
   expect(notificationsAfter).toBe(notificationsBefore);
   expect(uplinkAfter.state).toBe('down');
