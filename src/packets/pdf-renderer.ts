@@ -57,9 +57,17 @@ export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
     const started = Date.now();
     launches += 1;
     const runAs = process.getuid?.() === 0 ? unprivilegedUser(opts.user ?? DEFAULT_PDF_USER) : undefined;
-    // A profile of its own, owned by the user Chromium runs as; removed with the browser.
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'statetrace-pdf-'));
-    const removeProfile = () => fs.promises.rm(profile, { recursive: true, force: true, maxRetries: 3 }).catch((err: unknown) => opts.logger?.warn({ err, profile }, 'could not remove a Chromium profile'));
+    // A profile of its own, owned by the user Chromium runs as, removed when its process is
+    // gone. That user must reach it: TMPDIR may be a folder only root can enter (the demo's
+    // is), so a dropped Chromium's profile goes in /tmp (sticky; mkdtemp's random name, 0700).
+    const profile = fs.mkdtempSync(path.join(runAs ? '/tmp' : os.tmpdir(), 'statetrace-pdf-'));
+    const removeProfile = () => {
+      try {
+        fs.rmSync(profile, { recursive: true, force: true, maxRetries: 3 });
+      } catch (err) {
+        opts.logger?.warn({ err, profile }, 'could not remove a Chromium profile');
+      }
+    };
     if (runAs) fs.chownSync(profile, runAs.uid, runAs.gid);
     // /dev/shm is 64 MB in many containers: shared memory goes to /tmp instead. No name or
     // address resolves: Chromium preconnects to hosts a page names (a TCP connection to an
@@ -85,7 +93,7 @@ export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
         pid = own;
         opts.logger?.info({ pid: own, ms: Date.now() - started, executablePath, user: runAs?.name }, 'chromium launched for packets');
         // Once the process is gone: until then Chromium may still write to its profile.
-        b.process()?.once('exit', () => void removeProfile());
+        b.process()?.once('exit', removeProfile);
         b.on('disconnected', () => {
           if (browser === launching) browser = undefined;
           if (pid === own) pid = undefined;
@@ -94,7 +102,7 @@ export function createPdfRenderer(opts: PdfRendererOptions = {}): PdfRenderer {
         return b;
       });
     launching.catch(() => {
-      void removeProfile();
+      removeProfile();
       if (browser === launching) browser = undefined;
     });
     browser = launching;
