@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPdfRenderer } from '../../src/packets/pdf-renderer';
+import { createPdfRenderer, withoutFetching } from '../../src/packets/pdf-renderer';
 import { until } from '../support/until';
 
 const html = (n: number) => `<!DOCTYPE html><html><head><meta charset="utf-8"></head><body><h1>Packet ${n}</h1><svg xmlns="http://www.w3.org/2000/svg" width="200" height="50"><rect width="100" height="20" fill="#c33"/></svg></body></html>`;
@@ -45,6 +45,12 @@ describe('createPdfRenderer', () => {
       listener.closeAllConnections();
       await new Promise<void>((resolve) => listener.close(() => resolve()));
     }
+  });
+
+  it('puts the no-fetch policy first in <head>, keeping the doctype (standards mode)', () => {
+    const page = withoutFetching('<!DOCTYPE html><html><head lang="en"><title>x</title></head><body></body></html>');
+    expect(page).toMatch(/^<!DOCTYPE html><html><head lang="en"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; [^"]*"><title>/);
+    expect(withoutFetching('<p>no head</p>')).toMatch(/^<meta http-equiv="Content-Security-Policy"[^>]*><p>no head<\/p>$/);
   });
 
   it('runs Chromium with its sandbox: not as root, its renderers in user namespaces of their own, no secret in its environment', async () => {
