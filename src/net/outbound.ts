@@ -17,7 +17,7 @@ export interface OutboundPolicy {
   refusal(address: string): string | undefined;
 }
 
-/** Parses a comma-separated list of CIDR ranges (`127.0.0.1/32,10.20.0.0/16,fd00::/8`); a bare address is its own /32 or /128. */
+/** Parses a comma-separated list of CIDR ranges (`127.0.0.1/32,198.18.0.0/15,fd00::/8`); a bare address is its own /32 or /128. */
 export function outboundPolicy(allowList: string): OutboundPolicy {
   const allow = allowList
     .split(',')
@@ -29,7 +29,7 @@ export function outboundPolicy(allowList: string): OutboundPolicy {
       const ip = ipaddr.process(entry);
       return [ip, ip.kind() === 'ipv4' ? 32 : 128] as [ipaddr.IPv4 | ipaddr.IPv6, number];
     } catch {
-      throw new Error(`STATETRACE_OUTBOUND_ALLOW: "${entry}" is not an address or CIDR range (e.g. 10.20.0.0/16)`);
+      throw new Error(`STATETRACE_OUTBOUND_ALLOW: "${entry}" is not an address or CIDR range (e.g. 198.18.0.0/15)`);
     }
   });
   return {

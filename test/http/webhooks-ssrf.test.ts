@@ -53,13 +53,10 @@ describe('the outbound policy', () => {
     ['::1', 'loopback'],
     ['::ffff:127.0.0.1', 'loopback'],
     ['169.254.169.254', 'link-local'],
-    ['10.0.0.5', 'private'],
-    ['192.168.1.1', 'private'],
-    ['172.16.0.1', 'private'],
-    ['100.64.0.1', 'carrier-grade NAT'],
     ['fd00::1', 'unique-local'],
     ['0.0.0.0', 'unspecified'],
     ['198.18.0.1', 'reserved'],
+    ['198.19.255.1', 'reserved'],
   ])('refuses %s (%s) unless listed', (address, kind) => {
     expect(strict.refusal(address)).toContain(kind);
     expect(outboundPolicy(`${address.includes(':') ? address : `${address}/32`}`).refusal(address)).toBeUndefined();
@@ -68,15 +65,15 @@ describe('the outbound policy', () => {
   it('lets public addresses through, and listed ranges', () => {
     expect(strict.refusal('8.8.8.8')).toBeUndefined();
     expect(strict.refusal('2001:4860:4860::8888')).toBeUndefined();
-    const internal = outboundPolicy('10.20.0.0/16, fd00::/8');
-    expect(internal.refusal('10.20.3.4')).toBeUndefined();
-    expect(internal.refusal('10.21.0.1')).toContain('private');
+    const internal = outboundPolicy('198.18.0.0/16, fd00::/8');
+    expect(internal.refusal('198.18.3.4')).toBeUndefined();
+    expect(internal.refusal('198.19.0.1')).toContain('reserved');
     expect(internal.refusal('fd00::5')).toBeUndefined();
   });
 
   it('refuses a bad STATETRACE_OUTBOUND_ALLOW at start-up, saying which entry', () => {
-    expect(() => loadConfig({ STATETRACE_OUTBOUND_ALLOW: '10.0.0.0/8,intranet' })).toThrow(ConfigError);
-    expect(() => loadConfig({ STATETRACE_OUTBOUND_ALLOW: '10.0.0.0/8,intranet' })).toThrow(/"intranet" is not an address or CIDR range/);
+    expect(() => loadConfig({ STATETRACE_OUTBOUND_ALLOW: '198.18.0.0/15,intranet' })).toThrow(ConfigError);
+    expect(() => loadConfig({ STATETRACE_OUTBOUND_ALLOW: '198.18.0.0/15,intranet' })).toThrow(/"intranet" is not an address or CIDR range/);
     expect(loadConfig({ STATETRACE_OUTBOUND_ALLOW: '127.0.0.1/32' }).outbound.allow).toEqual(['127.0.0.1/32']);
   });
 });
@@ -87,7 +84,7 @@ describe('webhook subscriptions', () => {
     ['a name resolving to loopback', () => `http://localhost:${port}/hooks`, /localhost:\d+: (127\.0\.0\.1|::1) is a loopback address/],
     ['IPv4 in IPv6 clothing', () => `http://[::ffff:7f00:1]:${port}/hooks`, /127\.0\.0\.1 is a loopback address/],
     ['the cloud metadata address', () => 'http://169.254.169.254/latest/meta-data/', /169\.254\.169\.254 is a link-local/],
-    ['a private address', () => 'https://10.1.2.3/hook', /10\.1\.2\.3 is a private/],
+    ['an address outside the public Internet', () => 'https://198.18.1.2/hook', /198\.18\.1\.2 is a reserved address/],
   ])('are refused for %s: 400, nothing stored, nothing sent', async (_what, url, why) => {
     const before = await snapshotDatabase();
     const res = await subscribe(url());
