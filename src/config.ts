@@ -69,6 +69,7 @@ const envSchema = z.object({
   STATETRACE_METRICS_TOKEN: optionalString,
   // At most the notifier activity's 8 attempts (workflows/activities.ts): the last webhook attempt must happen while Temporal still retries.
   STATETRACE_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(8).default(6),
+  STATETRACE_OUTBOUND_ALLOW: z.string().default(''),
   STATETRACE_SERIES_FLUSH_SEC: z.coerce.number().int().min(1).max(300).default(30),
   STATETRACE_TRAP_PORT: port.default(10162),
   STATETRACE_TRAP_ADDRESS: z.string().default('127.0.0.1'),
@@ -76,7 +77,6 @@ const envSchema = z.object({
   STATETRACE_TRAP_COMMUNITIES: z.string().default(''),
   STATETRACE_TRAP_V3_USERS: z.string().default(''),
   STATETRACE_TRAP_RELAYS: z.string().default(''),
-  STATETRACE_OUTBOUND_ALLOW: z.string().default(''),
   STATETRACE_TRAP_RATE: z.coerce.number().int().min(1).max(100_000).default(20),
   STATETRACE_SIGNAL_TOKENS: optionalString,
   STATETRACE_SIGNAL_MAX_AGE_SEC: z.coerce.number().int().min(60).max(7 * 86_400).default(900),

@@ -64,7 +64,7 @@ export class OutboundRefused extends Error {
 }
 
 /**
- * Checks a URL where it is accepted (a subscription, a route file): http(s), and every address
+ * Checks a URL where it is accepted (a webhook subscription): http(s), and every address
  * its host name resolves to allowed. Throws OutboundRefused with the reason.
  */
 export async function checkOutboundUrl(url: string, policy: OutboundPolicy): Promise<void> {
