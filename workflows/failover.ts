@@ -227,7 +227,7 @@ async function approval(outage: Outage, route: OutageRouteState, ctx: RouteConte
   return outage.failbackNow.get(routeId);
 }
 
-/** One fail-back attempt: executor, then the primary verified. */
+/** One fail-back attempt: executor, then the primary verified. True when the route is back on its primary. */
 async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: RouteContext, tag: string): Promise<boolean> {
   const { routeId } = route;
   const primary = ctx.paths.find((p) => p.role === 'primary')!;
@@ -246,6 +246,8 @@ async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: Rou
       toPathId: primary.id,
     });
     const verified = mayHaveWorked(run) ? await probes.verifyPath({ routeId, pathId: primary.id }) : undefined;
+    // The executor said it moved the route: on the primary now, verified or not — recorded there, not on the backup it left.
+    const onUnverifiedPrimary = run.ok && !verified?.ok && patched('failback-moves-unverified');
     await store.appendAuditEntry({
       idempotencyKey: `failback:${incidentId}:${routeId}:${tag}`,
       at: new Date(outage.nowIso()),
@@ -257,8 +259,9 @@ async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: Rou
       outcome: verified?.ok ? 'ok' : 'error',
       reason: verified ? verified.detail : run.detail,
       before: { path: from },
-      after: { path: verified?.ok ? primary.id : from },
+      after: { path: verified?.ok ? primary.id : onUnverifiedPrimary ? `${primary.id} (did not verify)` : from },
     });
+    if (onUnverifiedPrimary) return unverifiedOnPrimary(outage, route, primary.id, from, verified!.detail, tag);
     if (!verified?.ok) {
       const first = route.failbackAttempts === 1;
       await outage.timeline('failback_failed', `failback of ${routeId} (attempt ${route.failbackAttempts}) did not verify: ${verified?.detail ?? run.detail}; staying on ${from}`, { key: `failback_failed:${routeId}:${tag}` });
@@ -280,6 +283,28 @@ async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: Rou
     outage.executing -= 1;
     outage.failingBack.delete(routeId);
   }
+}
+
+/**
+ * A fail-back whose executor ran but whose primary did not verify: the route is on the primary,
+ * so the fail-back is over and the route counts as back. Its own probes judge the primary from
+ * here like any route's (down again: a transition, and an automatic policy fails over anew); a
+ * person's `failover` moves it to a backup now. Paged, since the primary may not carry traffic.
+ */
+async function unverifiedOnPrimary(outage: Outage, route: OutageRouteState, primaryId: string, from: string, detail: string, tag: string): Promise<true> {
+  const { routeId } = route;
+  const incidentId = outage.state.incidentId!;
+  route.failover = 'none';
+  route.activePath = primaryId;
+  route.waiting = undefined;
+  route.failbackHealthySince = undefined;
+  const said = `${routeId} was moved from ${from} back to ${primaryId}, which did not verify (${detail})`;
+  await Promise.all([
+    writeIncident(outage, { failedBackAt: outage.nowIso(), activePath: primaryId }),
+    outage.timeline('failback_unverified', `${said}; the route's probes watch it from here`, { key: `failback_unverified:${routeId}:${tag}` }),
+  ]);
+  await outage.notify('failover_failed', `${said}: check it; \`failover\` moves it to a backup`, { key: `${incidentId}:failback_unverified:${routeId}:${tag}` });
+  return true;
 }
 
 /**

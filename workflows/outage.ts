@@ -112,7 +112,7 @@ export interface Outage {
  * a patch of its own: runs started before record some of these markers in their first task, in
  * another order.
  */
-const LATER_PATCHES = ['escalation-step-holds-carry-on', 'escalation-timer-not-cancelled', 'failover-request-once', 'failover-strands-route', 'failback-checks-in-turn', 'failback-request-once'];
+const LATER_PATCHES = ['escalation-step-holds-carry-on', 'escalation-timer-not-cancelled', 'failover-request-once', 'failover-strands-route', 'failback-checks-in-turn', 'failback-request-once', 'failback-moves-unverified'];
 
 const OPENING = new Set<RouteTransitionSignal['kind']>(['down', 'degraded', 'flapping', 'telemetry_gap']);
 const RECOVERY = new Set<RouteTransitionSignal['kind']>(['recovered', 'cleared', 'telemetry_restored']);

@@ -27,6 +27,7 @@ export const TIMELINE_EMOJI: Record<string, string> = {
   failback_approved: '↩️',
   failback_delay_restarted: '⏳',
   failback_failed: '⚠️',
+  failback_unverified: '⚠️',
   failed_back: '↩️',
   recovered: '💚',
   resolved: '✅',

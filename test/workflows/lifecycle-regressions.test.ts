@@ -350,6 +350,45 @@ describe('outage lifecycle regressions (time-skipping)', () => {
     );
   }, 60_000);
 
+  it('a fail-back whose executor moved the route but whose primary then did not verify records the route on its primary, pages, and runs no further attempt (model-based test, invariant h)', async () => {
+    const executor = scriptedExecutor([]);
+    // The primary is healthy for the failback checks; the one verification after the fail-back's executor fails.
+    let verifiesAfterFailback = 0;
+    const script: PathScript = (_r, pathId) => {
+      if (pathId !== 'primary' || !executor.fresh.some((r) => r.direction === 'failback')) return up;
+      verifiesAfterFailback += 1;
+      return verifiesAfterFailback === 1 ? down : up;
+    };
+    await withOutage(
+      'failback-moves-unverified',
+      { r1: routeContext('r1', { escalationPolicy: undefined }) },
+      script,
+      transition('r1', 'down'),
+      async (h, calls) => {
+        await env().sleep('5 seconds');
+        await h.signal(routeTransition, transition('r1', 'recovered', 'up'));
+        await env().sleep('130 seconds'); // healthy for the 120 s delay: the fail-back runs, its primary does not verify
+        expect(executor.fresh.map((r) => [r.direction, r.fromPathId, r.toPathId])).toEqual([
+          ['failover', 'primary', 'backup-a'],
+          ['failback', 'backup-a', 'primary'],
+        ]);
+        // Where the executor put it, not "staying on backup-a".
+        expect((await h.query(outageState)).routes[0]).toMatchObject({ failover: 'none', activePath: 'primary' });
+        expect(calls.updateIncident.at(-1)!.set).toMatchObject({ activePath: 'primary' });
+        expect(calls.timeline.filter((t) => t.kind.startsWith('failback_')).map((t) => t.kind)).toEqual(['failback_unverified']);
+        expect(calls.audit.find((a) => a.action === 'route.failback')).toMatchObject({ outcome: 'error', after: { path: 'primary (did not verify)' } });
+        const paged = calls.notify.filter((n) => n.kind === 'failover_failed');
+        expect(paged).toHaveLength(1);
+        expect(paged[0]).toMatchObject({ page: true, text: expect.stringContaining('r1 was moved from backup-a back to primary, which did not verify') });
+        // Back on the primary: the outage resolves once stable, with no attempt to move it there again.
+        expect((await h.result()).phase).toBe('resolved');
+        expect(executor.fresh).toHaveLength(2);
+      },
+      noConfirm,
+      { executeFailover: executor.executeFailover },
+    );
+  }, 60_000);
+
   it('a resolve request while a route waits on its backup and another is still down moves the incident to recovering at once (model-based test, TMPRL1100 with a worker that caches nothing)', async () => {
     // The main loop runs for a resolve request as for a transition: before, it ran only when one
     // came in the same activation, so a worker that caches nothing wrote `recovering` live and
