@@ -360,6 +360,9 @@ const ANSWER_HOLD_MS = 1000;
 async function checkThenWait(outage: Outage, routeId: string, pathId: string, waitMs: number): Promise<VerifyPathResult | undefined> {
   const asked = () => outage.failbackNow.has(routeId);
   let answer: VerifyPathResult | undefined;
+  // The wait's timer is asked for once the activation that started the check has applied all its jobs: in the
+  // activation of a resolve request, the request's answer came before it live and after it in replay (seed 1354873243 path 314).
+  await afterActivation();
   void localProbes.verifyPath({ routeId, pathId }).then(
     (a) => void (answer = a),
     (e: unknown) => void (answer = { ok: false, status: 'unknown', score: 0, detail: `the check failed: ${e instanceof Error ? e.message : String(e)}` }),
