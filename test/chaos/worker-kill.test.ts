@@ -264,7 +264,11 @@ routes:
     expect(runs).toEqual(['backup', 'primary']);
     for (const kind of ['opened', 'acknowledged', 'failed_over', 'failed_back', 'resolved']) {
       expect([kind, await models.Notification.countDocuments({ kind })]).toEqual([kind, 1]);
-      expect([kind, deliveries(all, kind)]).toEqual([kind, 1]);
+      // The alert kill can land between the page's console line and the record of its delivery: the
+      // retry prints it again (a page is delivered at least once; a console line cannot be asked
+      // whether it went out). Every other kind, and the page's one record, exactly once.
+      if (kind === 'opened') expect([1, 2]).toContain(deliveries(all, kind));
+      else expect([kind, deliveries(all, kind)]).toEqual([kind, 1]);
     }
     expect(await models.AuditEntry.countDocuments({ action: 'incident.acknowledge' })).toBe(1);
     expect(await models.Incident.findOne().lean()).toMatchObject({ state: 'resolved', acknowledgedBy: { id: 'chaos' }, activePath: 'primary' });
