@@ -186,7 +186,6 @@ async function primaryHealthyForDelay(outage: Outage, route: OutageRouteState, c
   const delayMs = policy.failbackDelaySec * 1000;
   const firstCheckMs = outage.input.failbackCheckMs ?? 5000;
   const healthyCheckMs = Math.max(firstCheckMs, delayMs / 4);
-  const onTimer = outage.checksAnswerOnTimer;
   let checkMs = firstCheckMs;
   // Carried over a continueAsNew: the healthy streak goes on.
   let healthySince = route.failbackHealthySince ? new Date(route.failbackHealthySince).getTime() : undefined;
@@ -194,21 +193,10 @@ async function primaryHealthyForDelay(outage: Outage, route: OutageRouteState, c
     if (outage.failbackNow.has(route.routeId)) return;
     // A long history that waits for an executor to end before it continues as new does not grow meanwhile.
     if (outage.checksWaitForCarryOn && outage.executing > 0 && historyIsLong(outage)) await condition(() => outage.executing === 0 || outage.failbackNow.has(route.routeId));
-    const checkedAt = new Date(outage.nowIso()).getTime();
-    let check: VerifyPathResult;
-    if (onTimer) {
-      // The wait after this check is chosen now; a check that can end the delay is held only briefly.
-      const waitMs = healthySince !== undefined && checkedAt - healthySince >= delayMs ? ANSWER_HOLD_MS : checkMs;
-      outage.state.pendingTimers = [{ name: `failback check of ${route.routeId}`, firesAt: new Date(checkedAt + waitMs).toISOString() }];
-      const answer = await checkThenWait(outage, route.routeId, primary.id, waitMs);
-      if (answer === undefined) return;
-      check = answer;
-    } else check = await checkInTurn(outage, route.routeId, primary.id);
+    const check = await checkInTurn(outage, route.routeId, primary.id);
     const now = new Date(outage.nowIso()).getTime();
-    // When the primary was seen so: on the timer, the check was made before the wait.
-    const seenAt = onTimer ? checkedAt : now;
     if (check.score >= policy.failbackThreshold && check.status !== 'unknown') {
-      healthySince ??= seenAt;
+      healthySince ??= now;
       checkMs = Math.min(healthyCheckMs, Math.max(firstCheckMs, healthySince + delayMs - now));
     } else {
       const dipped = healthySince !== undefined;
@@ -217,10 +205,9 @@ async function primaryHealthyForDelay(outage: Outage, route: OutageRouteState, c
       checkMs = dipped ? firstCheckMs : Math.min(60_000, checkMs * 2);
     }
     route.failbackHealthySince = healthySince === undefined ? undefined : new Date(healthySince).toISOString();
-    if (healthySince !== undefined && seenAt - healthySince >= delayMs) return;
+    if (healthySince !== undefined && now - healthySince >= delayMs) return;
     const on = route.failover === 'failed' ? `may be on ${route.activePath}, which did not verify` : `on ${route.activePath}`;
     route.waiting = `${on}: ${healthySince === undefined ? `primary ${primary.id} not healthy (${check.detail})` : `primary ${primary.id} healthy since ${route.failbackHealthySince}: fails back after ${policy.failbackDelaySec} s of it`}`;
-    if (onTimer) continue;
     outage.state.pendingTimers = [{ name: `failback check of ${route.routeId}`, firesAt: new Date(now + checkMs).toISOString() }];
     await condition(() => outage.failbackNow.has(route.routeId), checkMs);
   }
@@ -326,8 +313,7 @@ async function unverifiedOnPrimary(outage: Outage, route: OutageRouteState, prim
  * they finished live but in the order they started in replay, and the routes' next commands
  * swapped (the model test's TMPRL1100 "executeFailover does not match notify", with a worker
  * that caches nothing). So each check's caller goes on only in the order the checks started.
- * Outages that started without this keep going on as their checks finish. Outages started since
- * `failback-check-answers-on-timer` use checkThenWait instead.
+ * Outages that started without this keep going on as their checks finish.
  */
 async function checkInTurn(outage: Outage, routeId: string, pathId: string): Promise<VerifyPathResult> {
   if (!patched('failback-checks-in-turn')) return localProbes.verifyPath({ routeId, pathId });
@@ -338,51 +324,6 @@ async function checkInTurn(outage: Outage, routeId: string, pathId: string): Pro
     await condition(() => outage.checks.resumed === ticket);
     outage.checks.resumed += 1;
   }
-}
-
-/** How long the answer of a check that can end the failback delay is held before it is acted on (checkThenWait). */
-const ANSWER_HOLD_MS = 1000;
-
-/**
- * One failback check and the wait after it, run together; the answer is acted on when the wait
- * ends (its timer fires), or not at all when a person's failback request ends the wait first.
- * Why: a local activity that completed just as its workflow task did is recorded in that task
- * (its marker) but given to the workflow only with the next task's first activation, after the
- * results that activation brings, while a replay gives it at once; the caller's next command
- * then came before another route's writes live and after them in replay (the model test's
- * TMPRL1100 "Timer machine does not handle this event: ActivityTaskScheduled", seed 46815534
- * path 396, 5 of 5 offline replays of its dumped history). A timer fires at the same place live
- * and in replay, and what the caller reads is looked at only once that activation's jobs have
- * all been applied (afterActivation): an answer given in the same activation is seen either way.
- * An answer not there yet is looked for again every ANSWER_HOLD_MS. Behind the patch
- * `failback-check-answers-on-timer` (checkInTurn before it).
- */
-async function checkThenWait(outage: Outage, routeId: string, pathId: string, waitMs: number): Promise<VerifyPathResult | undefined> {
-  const asked = () => outage.failbackNow.has(routeId);
-  let answer: VerifyPathResult | undefined;
-  // The wait's timer is asked for once the activation that started the check has applied all its jobs: in the
-  // activation of a resolve request, the request's answer came before it live and after it in replay (seed 1354873243 path 314).
-  await afterActivation();
-  void localProbes.verifyPath({ routeId, pathId }).then(
-    (a) => void (answer = a),
-    (e: unknown) => void (answer = { ok: false, status: 'unknown', score: 0, detail: `the check failed: ${e instanceof Error ? e.message : String(e)}` }),
-  );
-  for (let ms = waitMs; ; ms = ANSWER_HOLD_MS) {
-    if (await condition(asked, ms)) return undefined;
-    await afterActivation();
-    if (answer !== undefined) return answer;
-  }
-}
-
-/**
- * Resolves once every job of the current activation has been applied and every microtask they
- * caused has run: a blocked condition is looked at only then, whatever order the jobs came in.
- */
-function afterActivation(): Promise<void> {
-  let armed = false;
-  const barrier = condition(() => armed);
-  armed = true;
-  return barrier;
 }
 
 /** A run cut off with its worker may have changed the network: the path is probed rather than given up on. */

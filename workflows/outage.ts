@@ -83,8 +83,6 @@ export interface Outage {
   checks: { started: number; resumed: number };
   /** Failback checks wait while a long history waits for an executor to continue as new (failover.ts). */
   checksWaitForCarryOn: boolean;
-  /** A failback check's answer is acted on when the wait after it ends (failover.ts, checkThenWait). */
-  checksAnswerOnTimer: boolean;
   /** A resend of a person's request gets its recorded answer (rule 8; answerOnce). */
   answersKept: boolean;
   /** An outage that may end ends rather than continuing as new first (rule 7; runUntilResolved). */
@@ -206,7 +204,6 @@ function createOutage(input: OutageInput): Outage {
     failingBack: new Set(),
     checks: { started: 0, resumed: 0 },
     checksWaitForCarryOn: patched('checks-wait-for-carry-on'),
-    checksAnswerOnTimer: patched('failback-check-answers-on-timer'),
     // Asked at the start: a patch marker in an update handler that answers at once was ordered
     // differently live and in replay (TMPRL1100, the model test with a worker that caches nothing).
     answersKept: patched('request-answered-once'),
