@@ -269,10 +269,7 @@ async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: Rou
       await outage.notify('failover_failed', `failback of ${routeId} failed: still on ${from}; it is attempted again`, { page: first, key: `${incidentId}:failback_failed:${routeId}:${tag}` });
       return false;
     }
-    route.failover = 'none';
-    route.activePath = primary.id;
-    route.waiting = undefined;
-    route.failbackHealthySince = undefined;
+    backOnPrimary(route, primary.id);
     await Promise.all([
       writeIncident(outage, { failedBackAt: outage.nowIso(), activePath: primary.id }),
       outage.timeline('failed_back', `${routeId} back on ${primary.id} via ${primary.nextHop}`, { key: `failed_back:${routeId}:${tag}` }),
@@ -294,10 +291,7 @@ async function attemptFailback(outage: Outage, route: OutageRouteState, ctx: Rou
 async function unverifiedOnPrimary(outage: Outage, route: OutageRouteState, primaryId: string, from: string, detail: string, tag: string): Promise<true> {
   const { routeId } = route;
   const incidentId = outage.state.incidentId!;
-  route.failover = 'none';
-  route.activePath = primaryId;
-  route.waiting = undefined;
-  route.failbackHealthySince = undefined;
+  backOnPrimary(route, primaryId);
   const said = `${routeId} was moved from ${from} back to ${primaryId}, which did not verify (${detail})`;
   await Promise.all([
     writeIncident(outage, { failedBackAt: outage.nowIso(), activePath: primaryId }),
@@ -305,6 +299,14 @@ async function unverifiedOnPrimary(outage: Outage, route: OutageRouteState, prim
   ]);
   await outage.notify('failover_failed', `${said}: check it; \`failover\` moves it to a backup`, { key: `${incidentId}:failback_unverified:${routeId}:${tag}` });
   return true;
+}
+
+/** The route's state once a fail-back has moved it to its primary: no fail-over, nothing to wait for. */
+function backOnPrimary(route: OutageRouteState, primaryId: string): void {
+  route.failover = 'none';
+  route.activePath = primaryId;
+  route.waiting = undefined;
+  route.failbackHealthySince = undefined;
 }
 
 /**
